@@ -1,0 +1,208 @@
+//! Messages between nodes and the events the log records when they are delivered.
+
+use super::{Action, Instant};
+use crate::wire::{apdu::CommandApdu, decode, hex, Field};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Who sends or receives a message. `User` stands for the person driving the emulator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum NodeId {
+    User,
+    Server,
+    Phone,
+    Card,
+}
+
+impl NodeId {
+    /// The role's name as the UI and docs use it.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeId::User => "user",
+            NodeId::Server => "server",
+            NodeId::Phone => "phone",
+            NodeId::Card => "card",
+        }
+    }
+}
+
+/// The protocol layer a message belongs to; the UI styles arrows by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Layer {
+    /// A user action (power on, …).
+    Action,
+    /// The ISO/IEC 7816-3 electrical interface: reset and answer-to-reset.
+    Iso7816,
+    /// Command and response APDUs (ISO/IEC 7816-4, ETSI TS 102 221).
+    Apdu,
+}
+
+impl Layer {
+    /// Short lower-case name, also used as a CSS class.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Action => "action",
+            Layer::Iso7816 => "iso7816",
+            Layer::Apdu => "apdu",
+        }
+    }
+}
+
+/// What travels between two nodes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Payload {
+    /// A user action delivered to a node.
+    Action(Action),
+    /// Cold reset of the card (ISO/IEC 7816-3 §6.2.2: contacts activated, RST released).
+    Reset,
+    /// The card's answer-to-reset (ISO/IEC 7816-3 §8).
+    Atr(Vec<u8>),
+    /// A command APDU from the phone.
+    Command(Vec<u8>),
+    /// A response APDU from the card: data and status word.
+    Response(Vec<u8>),
+}
+
+impl Payload {
+    /// The layer this payload belongs to.
+    pub fn layer(&self) -> Layer {
+        match self {
+            Payload::Action(_) => Layer::Action,
+            Payload::Reset | Payload::Atr(_) => Layer::Iso7816,
+            Payload::Command(_) | Payload::Response(_) => Layer::Apdu,
+        }
+    }
+
+    /// The bytes on the wire (empty for actions and the reset signal).
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Payload::Action(_) | Payload::Reset => &[],
+            Payload::Atr(b) | Payload::Command(b) | Payload::Response(b) => b,
+        }
+    }
+}
+
+/// A message in flight from one node to another.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub payload: Payload,
+}
+
+impl Message {
+    pub fn new(from: NodeId, to: NodeId, payload: Payload) -> Self {
+        Message { from, to, payload }
+    }
+}
+
+/// One delivered message: the unit of the log and of stepping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// 1-based position in the log.
+    pub step: u64,
+    /// Logical time of delivery.
+    pub time: Instant,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub layer: Layer,
+    /// A short title: the instruction name, the status word, the action.
+    pub title: String,
+    /// The bytes delivered.
+    pub bytes: Vec<u8>,
+    /// The decoded field tree of `bytes` (for an undecodable message, a single field
+    /// whose note holds the decoder's error).
+    pub fields: Field,
+    /// The step whose delivery made a node send this message; `None` for user actions.
+    pub caused_by: Option<u64>,
+}
+
+impl Event {
+    /// Builds the event for `payload` delivered at `time`. `command` is the command APDU a
+    /// response answers, so its data can be decoded in context (FCP after SELECT, proactive
+    /// command after FETCH).
+    pub(super) fn record(
+        step: u64,
+        time: Instant,
+        message: &Message,
+        caused_by: Option<u64>,
+        command: Option<&[u8]>,
+    ) -> Event {
+        let bytes = message.payload.bytes().to_vec();
+        let (title, fields) = describe(&message.payload, command);
+        Event {
+            step,
+            time,
+            from: message.from,
+            to: message.to,
+            layer: message.payload.layer(),
+            title,
+            bytes,
+            fields,
+            caused_by,
+        }
+    }
+
+    /// Feeds everything that identifies this event into a hash, field by field with
+    /// fixed-width integers, so equal logs and only equal logs hash equally.
+    pub(super) fn hash_into(&self, hasher: &mut Sha256) {
+        hasher.update(self.step.to_be_bytes());
+        hasher.update(self.time.as_micros().to_be_bytes());
+        hasher.update([self.from as u8, self.to as u8, self.layer as u8]);
+        hasher.update(self.caused_by.map_or(0, |s| s + 1).to_be_bytes());
+        hasher.update((self.bytes.len() as u64).to_be_bytes());
+        hasher.update(&self.bytes);
+        hasher.update((self.title.len() as u64).to_be_bytes());
+        hasher.update(self.title.as_bytes());
+    }
+}
+
+/// A title and a field tree for a payload.
+fn describe(payload: &Payload, command: Option<&[u8]>) -> (String, Field) {
+    match payload {
+        Payload::Action(action) => (
+            action.title().to_string(),
+            Field::new("action", "User action", 0, 0).with_value(action.title()),
+        ),
+        Payload::Reset => (
+            "Cold reset".to_string(),
+            Field::new("reset", "Cold reset", 0, 0)
+                .with_note("The phone powers the card and releases RST (ISO/IEC 7816-3 §6.2.2)."),
+        ),
+        Payload::Atr(bytes) => ("ATR".to_string(), decoded(decode::atr(bytes), bytes)),
+        Payload::Command(bytes) => {
+            let title = CommandApdu::parse(bytes)
+                .ok()
+                .and_then(|c| crate::wire::apdu::instruction_name(c.ins))
+                .unwrap_or("command APDU")
+                .to_string();
+            (title, decoded(decode::command_apdu(bytes), bytes))
+        }
+        Payload::Response(bytes) => {
+            let command = command.and_then(|c| CommandApdu::parse(c).ok());
+            let title = response_title(bytes);
+            (
+                title,
+                decoded(decode::response_apdu(bytes, command.as_ref()), bytes),
+            )
+        }
+    }
+}
+
+/// `90 00`, or `90 00 (+28 bytes)` when data precede the status word.
+fn response_title(bytes: &[u8]) -> String {
+    match bytes.len().checked_sub(2) {
+        Some(0) => hex::spaced(bytes),
+        Some(data_len) => format!("{} (+{data_len} bytes)", hex::spaced(&bytes[data_len..])),
+        None => "response".to_string(),
+    }
+}
+
+/// The decoded tree, or one field spanning the bytes whose note carries the error.
+fn decoded(result: Result<Field, crate::wire::DecodeError>, bytes: &[u8]) -> Field {
+    result.unwrap_or_else(|error| {
+        Field::new("undecodable", "Undecodable bytes", 0, bytes.len())
+            .with_value(hex::spaced(bytes))
+            .with_note(error.to_string())
+    })
+}

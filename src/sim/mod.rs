@@ -1,0 +1,22 @@
+//! The deterministic world: logical clock, seeded PRNG, sans-IO nodes, the event log.
+//!
+//! After turmoil and FoundationDB's simulation: the [`World`] owns time and randomness;
+//! each [`World::step`] delivers exactly one in-flight message to its node and records one
+//! [`Event`]. User actions are messages too, so they appear in the same log. The same
+//! seed gives the same log, byte for byte ([`Timeline::digest`]). [`Timeline`] keeps the
+//! log and periodic snapshots of the world, so any earlier state is a clone plus a few
+//! steps away ([`Timeline::state_at`]).
+
+mod event;
+mod node;
+mod playback;
+mod time;
+mod timeline;
+mod world;
+
+pub use event::{Event, Layer, Message, NodeId, Payload};
+pub use node::Node;
+pub use playback::Playback;
+pub use time::Instant;
+pub use timeline::Timeline;
+pub use world::{Action, World};

@@ -1,0 +1,145 @@
+//! Playback over a recorded run: the cursor the UI and the command line move.
+
+use super::{Event, Timeline, World};
+
+/// A recording plus a cursor: how many of its events are shown. Stepping forward past the
+/// end records a new step; stepping back only moves the cursor, and [`Playback::world`]
+/// rebuilds the state at the cursor from the timeline's snapshots.
+#[derive(Clone, Debug)]
+pub struct Playback {
+    seed: u64,
+    timeline: Timeline,
+    cursor: usize,
+}
+
+impl Playback {
+    /// The built-in power-on exchange with the PRNG seeded from `seed`, nothing shown yet.
+    pub fn new(seed: u64) -> Playback {
+        Playback {
+            seed,
+            timeline: Timeline::new(World::power_on(seed)),
+            cursor: 0,
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Number of events shown (0: none yet).
+    pub fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// The events shown: the log up to the cursor.
+    pub fn shown(&self) -> &[Event] {
+        &self.timeline.log()[..self.cursor]
+    }
+
+    /// The last event shown.
+    pub fn current(&self) -> Option<&Event> {
+        self.shown().last()
+    }
+
+    /// Every event recorded so far, including those after the cursor.
+    pub fn recorded(&self) -> &[Event] {
+        self.timeline.log()
+    }
+
+    /// Whether stepping forward would show nothing new: the cursor is at the end of the
+    /// recording and the world has nothing in flight.
+    pub fn at_end(&self) -> bool {
+        self.cursor == self.timeline.log().len() && self.timeline.head().is_quiescent()
+    }
+
+    /// Shows one more event, recording it if needed. Returns whether the cursor moved.
+    pub fn step_forward(&mut self) -> bool {
+        if self.cursor == self.timeline.log().len() && self.timeline.advance().is_none() {
+            return false;
+        }
+        self.cursor += 1;
+        true
+    }
+
+    /// Shows one event less. Returns whether the cursor moved.
+    pub fn step_back(&mut self) -> bool {
+        if self.cursor == 0 {
+            return false;
+        }
+        self.cursor -= 1;
+        true
+    }
+
+    /// Moves the cursor to `k` events shown, recording steps as needed; stops early at the
+    /// end of the run. Returns the new cursor.
+    pub fn seek(&mut self, k: usize) -> usize {
+        if k <= self.timeline.log().len() {
+            self.cursor = k;
+        } else {
+            while self.cursor < k && self.step_forward() {}
+        }
+        self.cursor
+    }
+
+    /// Starts over: a fresh world from the same seed, nothing shown.
+    pub fn reset(&mut self) {
+        *self = Playback::new(self.seed);
+    }
+
+    /// The world as it was after the shown events.
+    pub fn world(&self) -> World {
+        self.timeline.state_at(self.cursor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_forward_back_and_to_the_end() {
+        let mut playback = Playback::new(5);
+        assert_eq!(playback.cursor(), 0);
+        assert!(playback.current().is_none());
+        assert!(!playback.step_back());
+        assert!(playback.step_forward());
+        assert_eq!(
+            playback.current().map(|e| e.title.as_str()),
+            Some("Power on")
+        );
+        assert!(playback.step_forward());
+        assert!(playback.step_back());
+        assert_eq!(playback.cursor(), 1);
+        assert_eq!(
+            playback.recorded().len(),
+            2,
+            "stepping back keeps the recording"
+        );
+        let end = playback.seek(usize::MAX);
+        assert!(playback.at_end());
+        assert_eq!(end, playback.recorded().len());
+        assert!(!playback.step_forward());
+    }
+
+    #[test]
+    fn world_follows_the_cursor() {
+        let mut playback = Playback::new(5);
+        playback.seek(usize::MAX);
+        let end_state = playback.world();
+        assert!(end_state.is_quiescent());
+        playback.seek(1);
+        assert_eq!(playback.world().steps(), 1);
+        assert!(!playback.world().is_quiescent());
+    }
+
+    #[test]
+    fn reset_starts_over_with_the_same_seed() {
+        let mut playback = Playback::new(9);
+        playback.seek(4);
+        let first_run: Vec<Event> = playback.shown().to_vec();
+        playback.reset();
+        assert_eq!(playback.cursor(), 0);
+        playback.seek(4);
+        assert_eq!(playback.shown(), &first_run[..]);
+    }
+}
