@@ -43,12 +43,46 @@ enum Command {
         #[arg(long)]
         fields: bool,
     },
+    /// Compute MILENAGE (3GPP TS 35.206) for one subscriber and challenge: OPc, MAC-A (f1),
+    /// MAC-S (f1*), RES (f2), CK (f3), IK (f4), AK (f5) and AK* (f5*).
+    Milenage {
+        /// Subscriber key K, 16 bytes in hex.
+        #[arg(long)]
+        k: String,
+        /// Operator key OP, 16 bytes in hex (give this or --opc).
+        #[arg(long)]
+        op: Option<String>,
+        /// OPc, 16 bytes in hex (give this or --op).
+        #[arg(long)]
+        opc: Option<String>,
+        /// RAND, 16 bytes in hex.
+        #[arg(long)]
+        rand: String,
+        /// SQN, 6 bytes in hex.
+        #[arg(long)]
+        sqn: String,
+        /// AMF, 2 bytes in hex.
+        #[arg(long)]
+        amf: String,
+        /// Print one JSON object {opc, mac_a, mac_s, res, ck, ik, ak, ak_star} (lowercase hex).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Decode { json, hex } => decode_command(&hex.join(" "), json),
         Command::Run { seed, json, fields } => run_command(seed, json, fields),
+        Command::Milenage {
+            k,
+            op,
+            opc,
+            rand,
+            sqn,
+            amf,
+            json,
+        } => milenage_command(&k, op.as_deref(), opc.as_deref(), &rand, &sqn, &amf, json),
     }
 }
 
@@ -126,4 +160,82 @@ fn run_command(seed: u64, json: bool, fields: bool) -> ExitCode {
 fn bad_input(message: &str) -> ExitCode {
     eprintln!("bipscope: {message}");
     ExitCode::from(BAD_INPUT)
+}
+
+/// `bipscope milenage`: every MILENAGE output for one K, OP or OPc, RAND, SQN and AMF.
+fn milenage_command(
+    k: &str,
+    op: Option<&str>,
+    opc: Option<&str>,
+    rand: &str,
+    sqn: &str,
+    amf: &str,
+    json: bool,
+) -> ExitCode {
+    use bipscope::card::usim::Milenage;
+    let inputs = (|| -> Result<_, String> {
+        let k = hex_arg::<16>("--k", k)?;
+        let keys = match (op, opc) {
+            (Some(op), None) => Milenage::from_op(k, hex_arg("--op", op)?),
+            (None, Some(opc)) => Milenage::from_opc(k, hex_arg("--opc", opc)?),
+            _ => return Err("give exactly one of --op and --opc".to_string()),
+        };
+        Ok((
+            keys,
+            hex_arg::<16>("--rand", rand)?,
+            hex_arg::<6>("--sqn", sqn)?,
+            hex_arg::<2>("--amf", amf)?,
+        ))
+    })();
+    let (keys, rand, sqn, amf) = match inputs {
+        Ok(inputs) => inputs,
+        Err(message) => return bad_input(&message),
+    };
+    let opc_note = if op.is_some() {
+        "OP ⊕ E_K(OP)"
+    } else {
+        "as given"
+    };
+    let (res, ck, ik, ak) = keys.f2345(&rand);
+    let lines: [(&str, &str, String, &str); 8] = [
+        ("opc", "OPc", ::hex::encode(keys.opc()), opc_note),
+        (
+            "mac_a",
+            "MAC-A",
+            ::hex::encode(keys.f1(&rand, &sqn, &amf)),
+            "f1",
+        ),
+        (
+            "mac_s",
+            "MAC-S",
+            ::hex::encode(keys.f1_star(&rand, &sqn, &amf)),
+            "f1*",
+        ),
+        ("res", "RES", ::hex::encode(res), "f2"),
+        ("ck", "CK", ::hex::encode(ck), "f3"),
+        ("ik", "IK", ::hex::encode(ik), "f4"),
+        ("ak", "AK", ::hex::encode(ak), "f5"),
+        ("ak_star", "AK*", ::hex::encode(keys.f5_star(&rand)), "f5*"),
+    ];
+    if json {
+        let object: serde_json::Map<String, serde_json::Value> = lines
+            .iter()
+            .map(|(key, _, value, _)| (key.to_string(), value.clone().into()))
+            .collect();
+        println!("{}", serde_json::Value::Object(object));
+    } else {
+        for (_, label, value, function) in &lines {
+            println!("{label:<6} {value}  ({function})");
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Reads `N` bytes of hex given to option `name`.
+fn hex_arg<const N: usize>(name: &str, text: &str) -> Result<[u8; N], String> {
+    let bytes = hex::parse(text).map_err(|error| format!("{name}: cannot read hex: {error}"))?;
+    let len = bytes.len();
+    bytes
+        .try_into()
+        .map_err(|_| format!("{name} must be {N} bytes ({} hex digits), got {len}", 2 * N))
 }

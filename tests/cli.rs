@@ -127,3 +127,118 @@ fn run_json_prints_one_event_per_line() {
     assert_eq!(events[0]["step"], 1);
     assert_eq!(events[0]["title"], "Power on");
 }
+
+/// 3GPP TS 35.208 test set 1 (shared/vectors/README.md): K, RAND, SQN, AMF and OP.
+const MILENAGE_SET_1: [&str; 10] = [
+    "--k",
+    "465b5ce8b199b49faa5f0a2ee238a6bc",
+    "--rand",
+    "23553cbe9637a89d218ae64dae47bf35",
+    "--sqn",
+    "ff9bb4d0b607",
+    "--amf",
+    "b9b9",
+    "--op",
+    "cdc202d5123e20f62b6d676ac72cb318",
+];
+
+fn milenage(extra: &[&str]) -> Output {
+    let mut args = vec!["milenage"];
+    args.extend(MILENAGE_SET_1);
+    args.extend(extra);
+    bipscope(&args)
+}
+
+#[test]
+fn milenage_prints_every_output_of_test_set_1_as_labelled_lines() {
+    let output = milenage(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for (label, value) in [
+        ("OPc", "cd63cb71954a9f4e48a5994e37a02baf"),
+        ("MAC-A", "4a9ffac354dfafb3"),
+        ("MAC-S", "01cfaf9ec4e871e9"),
+        ("RES", "a54211d5e3ba50bf"),
+        ("CK", "b40ba9a3c58b2a05bbf0d987b21bf8cb"),
+        ("IK", "f769bcd751044604127672711c6d3441"),
+        ("AK", "aa689c648370"),
+        ("AK*", "451e8beca43b"),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(label))
+            .unwrap_or_else(|| panic!("no {label} line in {text}"));
+        assert!(line.contains(value), "{label}: {line}");
+    }
+}
+
+#[test]
+fn milenage_json_has_exactly_the_eight_lowercase_keys() {
+    let output = milenage(&["--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    let object = value.as_object().expect("one object");
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["ak", "ak_star", "ck", "ik", "mac_a", "mac_s", "opc", "res"]
+    );
+    assert_eq!(object["opc"], "cd63cb71954a9f4e48a5994e37a02baf");
+    assert_eq!(object["mac_a"], "4a9ffac354dfafb3");
+    assert_eq!(object["mac_s"], "01cfaf9ec4e871e9");
+    assert_eq!(object["res"], "a54211d5e3ba50bf");
+    assert_eq!(object["ck"], "b40ba9a3c58b2a05bbf0d987b21bf8cb");
+    assert_eq!(object["ik"], "f769bcd751044604127672711c6d3441");
+    assert_eq!(object["ak"], "aa689c648370");
+    assert_eq!(object["ak_star"], "451e8beca43b");
+}
+
+#[test]
+fn milenage_accepts_opc_instead_of_op() {
+    let output = bipscope(&[
+        "milenage",
+        "--k",
+        "465b5ce8b199b49faa5f0a2ee238a6bc",
+        "--opc",
+        "CD63CB71954A9F4E48A5994E37A02BAF",
+        "--rand",
+        "23553cbe9637a89d218ae64dae47bf35",
+        "--sqn",
+        "ff9bb4d0b607",
+        "--amf",
+        "b9b9",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON");
+    assert_eq!(value["mac_a"], "4a9ffac354dfafb3");
+    assert_eq!(value["opc"], "cd63cb71954a9f4e48a5994e37a02baf");
+}
+
+#[test]
+fn milenage_bad_input_is_one_line_on_stderr_and_exit_code_2() {
+    let both = milenage(&["--opc", "cd63cb71954a9f4e48a5994e37a02baf"]);
+    let mut neither = vec!["milenage"];
+    neither.extend(&MILENAGE_SET_1[..8]);
+    let mut short_k = vec!["milenage"];
+    short_k.extend(MILENAGE_SET_1);
+    short_k[2] = "465b5ce8b199b49faa5f0a2ee238a6";
+    let mut bad_hex = vec!["milenage"];
+    bad_hex.extend(MILENAGE_SET_1);
+    bad_hex[6] = "ff9bb4d0b6zz";
+    let mut long_amf = vec!["milenage"];
+    long_amf.extend(MILENAGE_SET_1);
+    long_amf[8] = "b9b900";
+    for output in [
+        both,
+        bipscope(&neither),
+        bipscope(&short_k),
+        bipscope(&bad_hex),
+        bipscope(&long_amf),
+    ] {
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(stdout(&output).is_empty());
+        assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    }
+}

@@ -6,6 +6,8 @@
 //! not support, `6D00` for an instruction it does not support, `6A82` for a file it does not
 //! have, `6A86` for parameters it does not support, `6700` for a malformed APDU.
 
+pub mod usim;
+
 use crate::sim::{Instant, Message, Node, NodeId, Payload};
 use crate::wire::apdu::{CommandApdu, ResponseApdu};
 use crate::wire::atr;
