@@ -1,0 +1,244 @@
+//! The sequence diagram: one lifeline per lane and one arrow per shown event.
+//!
+//! Horizontal positions are percentages of the width, so the lifelines sit under the
+//! centres of the three lane headers at any width; vertical positions are pixels, one row
+//! per event. A user action has no lane of its own: it is drawn as a labelled box on the
+//! lane it is delivered to.
+
+use super::app::Dispatch;
+use super::dom;
+use super::model::Action;
+use crate::sim::{Event, Instant, Layer, NodeId};
+use web_sys::Element;
+use yew::prelude::*;
+
+/// Height of one event's row, in pixels.
+const ROW: u32 = 34;
+/// Space above the first row.
+const TOP: u32 = 8;
+/// Space below the last row.
+const BOTTOM: u32 = 24;
+/// Width of a user action's box, in pixels.
+const BOX_WIDTH: u32 = 150;
+
+/// What the diagram needs of an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arrow {
+    /// Index in the shown log.
+    pub index: usize,
+    pub step: u64,
+    pub time: Instant,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub layer: Layer,
+    pub title: String,
+}
+
+impl Arrow {
+    pub fn of(index: usize, event: &Event) -> Arrow {
+        Arrow {
+            index,
+            step: event.step,
+            time: event.time,
+            from: event.from,
+            to: event.to,
+            layer: event.layer,
+            title: event.title.clone(),
+        }
+    }
+
+    /// The label on the arrow: `#4 SELECT`.
+    pub fn label(&self) -> String {
+        format!("#{} {}", self.step, self.title)
+    }
+}
+
+/// Horizontal centre of a lane, in percent of the width (`None` for the user, who has
+/// no lane).
+fn lane_x(node: NodeId) -> Option<f64> {
+    match node {
+        NodeId::Server => Some(100.0 / 6.0),
+        NodeId::Phone => Some(50.0),
+        NodeId::Card => Some(500.0 / 6.0),
+        NodeId::User => None,
+    }
+}
+
+/// Top of row `index`, in pixels.
+fn row_top(index: usize) -> u32 {
+    TOP + index as u32 * ROW
+}
+
+fn pct(x: f64) -> String {
+    format!("{x:.3}%")
+}
+
+#[derive(Properties, PartialEq)]
+pub struct DiagramProps {
+    pub arrows: std::rc::Rc<Vec<Arrow>>,
+    /// Index of the current (last shown) event.
+    pub current: Option<usize>,
+    /// Index of the event shown in the inspector.
+    pub selected: Option<usize>,
+}
+
+#[function_component(Diagram)]
+pub fn diagram(props: &DiagramProps) -> Html {
+    let dispatch = use_context::<Dispatch>().expect("Diagram needs the App's Dispatch context");
+    let svg_ref = use_node_ref();
+
+    // Keep the current arrow in view when the cursor moves.
+    {
+        let svg_ref = svg_ref.clone();
+        use_effect_with(props.current, move |current| {
+            if let Some(index) = *current {
+                keep_in_view(&svg_ref, index);
+            }
+        });
+    }
+
+    let rows = props.arrows.len() as u32;
+    let height = (TOP + rows * ROW + BOTTOM).max(120);
+    let lifelines = [NodeId::Server, NodeId::Phone, NodeId::Card]
+        .into_iter()
+        .filter_map(|node| lane_x(node).map(|x| (node, x)))
+        .map(|(node, x)| {
+            html! {
+                <line class={classes!("lifeline", format!("lifeline-{}", node.name()))}
+                    x1={pct(x)} x2={pct(x)} y1="0" y2="100%" />
+            }
+        });
+
+    html! {
+        <svg ref={svg_ref} class="diagram" data-test="diagram" role="group"
+            aria-label="Sequence diagram of the delivered messages"
+            width="100%" height={height.to_string()}>
+            <defs>
+                { for [Layer::Action, Layer::Iso7816, Layer::Apdu].into_iter().map(|layer| html! {
+                    <marker id={format!("head-{}", layer.name())}
+                        class={classes!("head", format!("layer-{}", layer.name()))}
+                        viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9"
+                        markerUnits="userSpaceOnUse"
+                        orient="auto-start-reverse">
+                        <path d="M0,0 L10,5 L0,10 z" />
+                    </marker>
+                }) }
+            </defs>
+            { for lifelines }
+            if props.arrows.is_empty() {
+                <text class="empty" x="50%" y="60" text-anchor="middle">
+                    { "Nothing delivered yet: press Step (→) or Play (space)." }
+                </text>
+            }
+            { for props.arrows.iter().map(|arrow| render_arrow(arrow, props, &dispatch)) }
+        </svg>
+    }
+}
+
+fn render_arrow(arrow: &Arrow, props: &DiagramProps, dispatch: &Dispatch) -> Html {
+    let top = row_top(arrow.index);
+    let mid = top + ROW / 2 + 4;
+    let is_current = props.current == Some(arrow.index);
+    let is_selected = props.selected == Some(arrow.index);
+    let layer = format!("layer-{}", arrow.layer.name());
+    let (from_x, to_x) = (lane_x(arrow.from), lane_x(arrow.to));
+    let direction = match (from_x, to_x) {
+        (Some(a), Some(b)) if b < a => "dir-rtl",
+        (Some(_), Some(_)) => "dir-ltr",
+        _ => "dir-none",
+    };
+    let label = arrow.label();
+    let described = format!(
+        "{label}, {} → {}, at {}",
+        arrow.from.name(),
+        arrow.to.name(),
+        arrow.time
+    );
+    let onclick = {
+        let dispatch = dispatch.clone();
+        let index = arrow.index;
+        Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::SelectEvent(index)))
+    };
+    let onkeydown = {
+        let dispatch = dispatch.clone();
+        let index = arrow.index;
+        Callback::from(move |event: KeyboardEvent| {
+            if dom::is_activation(&event) {
+                event.prevent_default();
+                dispatch.dispatch(Action::SelectEvent(index));
+            }
+        })
+    };
+
+    let body = match (from_x, to_x) {
+        (Some(x1), Some(x2)) if x1 != x2 => html! {
+            <>
+                <line class="shaft" x1={pct(x1)} x2={pct(x2)}
+                    y1={mid.to_string()} y2={mid.to_string()}
+                    marker-end={format!("url(#head-{})", arrow.layer.name())} />
+                <text class="label" x={pct((x1 + x2) / 2.0)} y={(mid - 6).to_string()}
+                    text-anchor="middle">{ label.clone() }</text>
+            </>
+        },
+        // A user action (or a node talking to itself): a box on the target lane.
+        (_, target) => {
+            let x = target.or(from_x).unwrap_or(50.0);
+            html! {
+                <>
+                    <rect class="action-box" x={pct(x)} y={(mid - 11).to_string()}
+                        width={BOX_WIDTH.to_string()} height="22" rx="4"
+                        transform={format!("translate(-{} 0)", BOX_WIDTH / 2)} />
+                    <text class="label" x={pct(x)} y={(mid + 4).to_string()}
+                        text-anchor="middle">{ label.clone() }</text>
+                </>
+            }
+        }
+    };
+
+    html! {
+        <g key={arrow.step}
+            class={classes!("arrow", layer, direction, is_current.then_some("current"),
+                is_selected.then_some("selected"))}
+            data-step={arrow.step.to_string()} data-index={arrow.index.to_string()}
+            role="button" tabindex="0" aria-label={described.clone()}
+            aria-current={is_current.then_some("step")}
+            {onclick} {onkeydown}>
+            <title>{ described }</title>
+            <rect class="band" x="0" y={top.to_string()} width="100%" height={ROW.to_string()} />
+            <text class="time" x="6" y={(mid + 4).to_string()}>{ arrow.time.to_string() }</text>
+            { body }
+        </g>
+    }
+}
+
+/// Scrolls the diagram's scroll container so row `index` (and some space below it) is
+/// visible under the sticky lane headers.
+fn keep_in_view(svg_ref: &NodeRef, index: usize) {
+    let Some(svg) = svg_ref.cast::<Element>() else {
+        return;
+    };
+    let Some(container) = svg.parent_element() else {
+        return;
+    };
+    let header = container
+        .query_selector(".lanes")
+        .ok()
+        .flatten()
+        .map_or(0.0, |h| h.get_bounding_client_rect().height());
+    dom::reveal(
+        &container,
+        &format!(".arrow[data-index=\"{index}\"] .band"),
+        header,
+    );
+    // Leave the bottom margin visible too, so the newest arrow is not glued to the edge.
+    let view = container.get_bounding_client_rect();
+    if let Ok(Some(row)) =
+        container.query_selector(&format!(".arrow[data-index=\"{index}\"] .band"))
+    {
+        let below = row.get_bounding_client_rect().bottom() + f64::from(BOTTOM) - view.bottom();
+        let room = view.height() - header - f64::from(ROW);
+        if below > 0.0 && room > f64::from(BOTTOM) {
+            container.set_scroll_top(container.scroll_top() + below.ceil() as i32);
+        }
+    }
+}

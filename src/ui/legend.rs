@@ -1,0 +1,16 @@
+//! The diagram's legend: layer colours and what solid and dashed lines mean.
+
+use yew::prelude::*;
+
+#[function_component(Legend)]
+pub fn legend() -> Html {
+    html! {
+        <footer class="legend" aria-label="Legend">
+            <span class="key layer-action"><i class="swatch"></i>{ "user action" }</span>
+            <span class="key layer-iso7816"><i class="swatch"></i>{ "ISO 7816-3 (reset, ATR)" }</span>
+            <span class="key layer-apdu"><i class="swatch"></i>{ "APDU" }</span>
+            <span class="key"><i class="line solid"></i>{ "solid: toward the card" }</span>
+            <span class="key"><i class="line dashed"></i>{ "dashed: from the card" }</span>
+        </footer>
+    }
+}

@@ -1,0 +1,41 @@
+//! The browser UI (Yew, wasm32 only): the first screen of bipscope.
+//!
+//! ```text
+//!  App ── ContextProvider<Dispatch> (callbacks up: every component dispatches Actions)
+//!   ├─ Controls        header: name, Reset · Back · Step · Play/Pause, "step k of n", time
+//!   ├─ stage
+//!   │   ├─ Lanes       Server | Phone + gateway | Card, each with its status line
+//!   │   ├─ Diagram     SVG sequence diagram of the shown events; click selects
+//!   │   └─ Legend      layer colours, line styles
+//!   └─ Inspector       title line, Copy hex
+//!       ├─ FieldTree   the selected event's decoded fields (collapsible)
+//!       └─ HexView     its bytes, 16 a row; tree and hex highlight each other
+//! ```
+//!
+//! State lives in one plain [`model::Model`] changed only by [`model::apply`]; the
+//! components receive data as props and send [`model::Action`]s through the context.
+//! No protocol logic here: stepping and state come from [`crate::sim::Playback`].
+
+mod app;
+mod controls;
+mod diagram;
+mod dom;
+mod field_tree;
+mod hex_view;
+mod inspector;
+mod lanes;
+mod legend;
+pub mod model;
+
+pub use app::{App, AppProps, Dispatch, Store};
+
+/// Starts the app in the page's `<body>` (the wasm binary's entry point).
+pub fn start() {
+    console_error_panic_hook::set_once();
+    yew::Renderer::<App>::new().render();
+}
+
+/// Mounts the app into `root` (tests, embedding); drop or `destroy` the handle to remove it.
+pub fn mount(root: web_sys::Element) -> yew::AppHandle<App> {
+    yew::Renderer::<App>::with_root(root).render()
+}

@@ -1,0 +1,720 @@
+//! Browser tests of the first screen: mount the app into a fresh element, drive it the
+//! way a user does (clicks, hover, keys) and check the DOM against the emulator's own log.
+//!
+//! Run: `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+//! CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web`
+#![cfg(all(target_arch = "wasm32", feature = "web"))]
+
+use bipscope::sim::{Event, NodeId, Playback};
+use bipscope::ui::model::{apply, Action, FieldPos, Hover, Model};
+use bipscope::wire::Field;
+use std::time::Duration;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit, MouseEvent, MouseEventInit};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// The seed the app uses by default.
+const SEED: u64 = 1;
+
+// ---------- helpers ----------
+
+/// A mounted app and the element it lives in; removed again on drop.
+struct Mounted {
+    root: Element,
+    handle: Option<yew::AppHandle<bipscope::ui::App>>,
+}
+
+impl Mounted {
+    async fn new() -> Mounted {
+        let document = gloo::utils::document();
+        // The page's own stylesheet, so layout (sticky lane headers, scrolling) is real.
+        if document.get_element_by_id("bipscope-style").is_none() {
+            let style = document.create_element("style").unwrap();
+            style.set_id("bipscope-style");
+            style.set_text_content(Some(include_str!("../www/style.css")));
+            document.body().unwrap().append_child(&style).unwrap();
+        }
+        let root = document.create_element("div").unwrap();
+        document.body().unwrap().append_child(&root).unwrap();
+        let handle = Some(bipscope::ui::mount(root.clone()));
+        settle().await;
+        Mounted { root, handle }
+    }
+
+    fn query(&self, selector: &str) -> Option<Element> {
+        self.root.query_selector(selector).unwrap()
+    }
+
+    fn get(&self, selector: &str) -> Element {
+        self.query(selector)
+            .unwrap_or_else(|| panic!("no element matches {selector:?}"))
+    }
+
+    fn all(&self, selector: &str) -> Vec<Element> {
+        let list = self.root.query_selector_all(selector).unwrap();
+        (0..list.length())
+            .filter_map(|i| list.item(i))
+            .map(|n| n.dyn_into::<Element>().unwrap())
+            .collect()
+    }
+
+    fn count(&self, selector: &str) -> usize {
+        self.all(selector).len()
+    }
+
+    fn text(&self, selector: &str) -> String {
+        self.get(selector).text_content().unwrap_or_default()
+    }
+
+    fn disabled(&self, selector: &str) -> bool {
+        self.get(selector).has_attribute("disabled")
+    }
+
+    async fn click(&self, selector: &str) {
+        click(&self.get(selector)).await;
+    }
+
+    async fn click_step(&self) {
+        assert!(!self.disabled("[data-test=step]"), "Step is disabled");
+        self.click("[data-test=step]").await;
+    }
+
+    /// Clicks Step until `k` arrows are drawn (the cursor is at `k`).
+    async fn step_to(&self, k: usize) {
+        for _ in 0..k {
+            if self.count("g.arrow") >= k {
+                break;
+            }
+            self.click_step().await;
+        }
+        assert_eq!(self.count("g.arrow"), k);
+    }
+
+    /// Offsets of the hex bytes carrying `class`.
+    fn byte_offsets(&self, class: &str) -> Vec<usize> {
+        self.all(&format!(".hex-view .byte.{class}"))
+            .iter()
+            .map(|b| b.get_attribute("data-offset").unwrap().parse().unwrap())
+            .collect()
+    }
+
+    /// The tree row of `field`, a field of the event tree `root`.
+    fn tree_row(&self, root: &Field, field: &Field) -> Element {
+        let pos = FieldPos::of(root, field).expect("the field is in the tree");
+        self.get(&format!(".field-tree .tree-row[data-pos=\"{pos}\"]"))
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.destroy();
+        }
+        self.root.remove();
+    }
+}
+
+/// Lets Yew's scheduler render.
+async fn settle() {
+    yew::platform::time::sleep(Duration::from_millis(20)).await;
+}
+
+/// Waits (up to `ms`) until `condition` holds; panics with `what` otherwise.
+async fn until(ms: u64, what: &str, condition: impl Fn() -> bool) {
+    for _ in 0..ms / 20 {
+        if condition() {
+            return;
+        }
+        settle().await;
+    }
+    assert!(condition(), "timed out waiting for {what}");
+}
+
+fn mouse(kind: &str) -> MouseEvent {
+    let init = MouseEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    MouseEvent::new_with_mouse_event_init_dict(kind, &init).unwrap()
+}
+
+/// Clicks any element (SVG elements have no `click()`).
+async fn click(element: &Element) {
+    match element.dyn_ref::<HtmlElement>() {
+        Some(html) => html.click(),
+        None => {
+            element.dispatch_event(&mouse("click")).unwrap();
+        }
+    }
+    settle().await;
+}
+
+async fn hover(element: &Element) {
+    element.dispatch_event(&mouse("mouseover")).unwrap();
+    settle().await;
+}
+
+async fn key(target: &Element, key: &str) {
+    let init = KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let event = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    target.dispatch_event(&event).unwrap();
+    settle().await;
+}
+
+fn has_class(element: &Element, class: &str) -> bool {
+    element
+        .get_attribute("class")
+        .unwrap_or_default()
+        .split_whitespace()
+        .any(|c| c == class)
+}
+
+/// The emulator's own run, to compare the screen with.
+fn run() -> Vec<Event> {
+    let mut playback = Playback::new(SEED);
+    playback.seek(usize::MAX);
+    playback.recorded().to_vec()
+}
+
+/// Index of the first event of the run titled `title`.
+fn index_of(title: &str) -> usize {
+    run()
+        .iter()
+        .position(|e| e.title == title)
+        .unwrap_or_else(|| panic!("the run has no {title:?}"))
+}
+
+// ---------- the screen ----------
+
+#[wasm_bindgen_test]
+async fn starts_empty_with_three_lanes_and_only_step_enabled() {
+    let app = Mounted::new().await;
+    assert_eq!(app.count("g.arrow"), 0, "no arrow before the first step");
+    assert_eq!(app.count(".lifeline"), 3);
+    let lanes: Vec<String> = app
+        .all(".lanes .lane h2")
+        .iter()
+        .map(|h| h.text_content().unwrap_or_default())
+        .collect();
+    assert_eq!(lanes, ["Server", "Phone + gateway", "Card"]);
+    assert_eq!(
+        app.text("[data-test=position]"),
+        format!("step 0 of {}", run().len())
+    );
+    assert!(app.disabled("[data-test=back]"));
+    assert!(app.disabled("[data-test=reset]"));
+    assert!(!app.disabled("[data-test=step]"));
+    assert!(!app.disabled("[data-test=play]"));
+    assert!(app.text("[data-test=inspector]").contains("Press Step"));
+    for button in app.all(".controls button") {
+        assert!(
+            button.has_attribute("aria-label"),
+            "every control is labelled"
+        );
+        assert!(button.has_attribute("title"));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn step_draws_an_arrow_and_inspects_the_event() {
+    let app = Mounted::new().await;
+    app.click_step().await;
+
+    let arrows = app.all("g.arrow");
+    assert_eq!(arrows.len(), 1, "one arrow after one step");
+    assert_eq!(arrows[0].get_attribute("data-step").as_deref(), Some("1"));
+    assert!(has_class(&arrows[0], "layer-action"));
+    assert!(has_class(&arrows[0], "current") && has_class(&arrows[0], "selected"));
+    assert!(app.text("g.arrow").contains("#1 Power on"));
+
+    assert_eq!(app.text("[data-test=event-title]"), "#1 Power on");
+    assert!(app.text(".event-head .meta").contains("user → phone"));
+    assert_eq!(
+        app.text("[data-test=position]"),
+        format!("step 1 of {}", run().len())
+    );
+    assert!(!app.disabled("[data-test=back]"));
+    // An action has no bytes: its single field and the "no bytes" message.
+    assert_eq!(app.count(".field-tree .tree-row"), 1);
+    assert_eq!(app.count(".hex-view .byte"), 0);
+    assert!(app
+        .text("[data-test=hex-view]")
+        .contains("No bytes on the wire"));
+
+    // The lanes show the world's status lines at the cursor.
+    let mut playback = Playback::new(SEED);
+    playback.seek(1);
+    let world = playback.world();
+    assert_eq!(
+        app.text(".lane-phone .status"),
+        world.status_line(NodeId::Phone)
+    );
+    assert_eq!(
+        app.text(".lane-card .status"),
+        world.status_line(NodeId::Card)
+    );
+    assert_eq!(app.text("[data-test=time]"), world.now().to_string());
+}
+
+#[wasm_bindgen_test]
+async fn apdu_event_shows_its_decoded_fields_and_bytes() {
+    let app = Mounted::new().await;
+    let select = index_of("SELECT");
+    app.step_to(select + 1).await;
+    let event = &run()[select];
+
+    assert_eq!(
+        app.text("[data-test=event-title]"),
+        format!("#{} SELECT", event.step)
+    );
+    let arrow = app.get(&format!("g.arrow[data-index=\"{select}\"]"));
+    assert!(has_class(&arrow, "layer-apdu") && has_class(&arrow, "dir-ltr"));
+    assert!(has_class(&arrow, "current"));
+
+    // Every decoded field has its row, "label: value [start..end]".
+    let fields = event.fields.walk();
+    assert!(fields.len() > 1, "SELECT decodes into several fields");
+    assert_eq!(app.count(".field-tree .tree-row"), fields.len());
+    for field in fields {
+        let row = app.tree_row(&event.fields, field);
+        let text = row.text_content().unwrap_or_default();
+        assert!(
+            text.contains(&field.label),
+            "{text:?} shows {:?}",
+            field.label
+        );
+        assert!(
+            text.contains(&field.value),
+            "{text:?} shows {:?}",
+            field.value
+        );
+        let range = format!("[{}..{}]", field.start, field.start + field.len);
+        assert!(text.contains(&range), "{text:?} shows {range}");
+        if !field.note.is_empty() {
+            assert!(text.contains(&field.note), "the note is visible");
+        }
+    }
+
+    // The hex view holds exactly the event's bytes; INS A4 is the second.
+    let hex: Vec<String> = app
+        .all(".hex-view .byte")
+        .iter()
+        .map(|b| b.text_content().unwrap_or_default())
+        .collect();
+    let expected: Vec<String> = event.bytes.iter().map(|b| format!("{b:02X}")).collect();
+    assert_eq!(hex, expected);
+    assert_eq!(hex[1], "A4");
+    for byte in app.all(".hex-view .byte") {
+        assert_eq!(
+            byte.get_attribute("tabindex").as_deref(),
+            Some("0"),
+            "bytes are focusable"
+        );
+    }
+    // Bytes no leaf covers are marked, and only those.
+    let gaps: Vec<usize> = event
+        .fields
+        .uncovered(event.bytes.len())
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(app.byte_offsets("uncovered"), gaps);
+
+    // The response comes back dashed (right to left).
+    app.click_step().await;
+    let response = app.get(&format!("g.arrow[data-index=\"{}\"]", select + 1));
+    assert!(has_class(&response, "dir-rtl") && has_class(&response, "layer-apdu"));
+}
+
+#[wasm_bindgen_test]
+async fn hex_and_tree_highlight_each_other() {
+    let app = Mounted::new().await;
+    let select = index_of("SELECT");
+    app.step_to(select + 1).await;
+    let event = &run()[select];
+    assert!(
+        app.byte_offsets("highlighted").is_empty(),
+        "nothing highlighted yet"
+    );
+
+    // Click the INS byte: the deepest field covering it is highlighted, and its bytes.
+    let ins = event
+        .fields
+        .deepest_at(1)
+        .expect("a field covers the INS byte");
+    click(&app.get(".hex-view .byte[data-offset=\"1\"]")).await;
+    let row = app.tree_row(&event.fields, ins);
+    assert!(has_class(&row, "highlighted"), "the INS row is highlighted");
+    assert!(has_class(&row, "selected"));
+    assert_eq!(app.count(".field-tree .tree-row.highlighted"), 1);
+    assert_eq!(
+        app.byte_offsets("highlighted"),
+        ins.range().collect::<Vec<_>>()
+    );
+    assert_eq!(app.byte_offsets("selected"), [1]);
+
+    // Click the widest child row: exactly its bytes are highlighted.
+    let widest = event
+        .fields
+        .children
+        .iter()
+        .max_by_key(|f| f.len)
+        .expect("SELECT has child fields");
+    click(&app.tree_row(&event.fields, widest)).await;
+    assert!(has_class(
+        &app.tree_row(&event.fields, widest),
+        "highlighted"
+    ));
+    assert!(!has_class(&app.tree_row(&event.fields, ins), "highlighted"));
+    assert_eq!(
+        app.byte_offsets("highlighted"),
+        widest.range().collect::<Vec<_>>()
+    );
+
+    // Hovering a byte highlights its field for as long as the pointer stays.
+    let last = event.bytes.len() - 1;
+    let under_last = event
+        .fields
+        .deepest_at(last)
+        .expect("a field covers the last byte");
+    hover(&app.get(&format!(".hex-view .byte[data-offset=\"{last}\"]"))).await;
+    assert!(has_class(
+        &app.tree_row(&event.fields, under_last),
+        "highlighted"
+    ));
+    assert_eq!(app.byte_offsets("hovered"), [last]);
+    app.get(".hex-view")
+        .dispatch_event(&mouse("mouseleave"))
+        .unwrap();
+    settle().await;
+    assert!(
+        has_class(&app.tree_row(&event.fields, widest), "highlighted"),
+        "back to the selection"
+    );
+
+    // Hovering a tree row highlights its bytes.
+    hover(&app.tree_row(&event.fields, ins)).await;
+    assert_eq!(
+        app.byte_offsets("highlighted"),
+        ins.range().collect::<Vec<_>>()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn folding_a_row_hides_its_children_and_a_byte_click_unfolds_them() {
+    let app = Mounted::new().await;
+    let select = index_of("SELECT");
+    app.step_to(select + 1).await;
+    let event = &run()[select];
+    let root = &event.fields;
+    let rows = app.count(".field-tree .tree-row");
+    click(&app.get(".tree-row[data-pos=\"0\"] > button.toggle")).await;
+    assert_eq!(
+        app.count(".field-tree .tree-row"),
+        1,
+        "only the folded root remains"
+    );
+    assert_eq!(
+        app.tree_row(root, root)
+            .get_attribute("aria-expanded")
+            .as_deref(),
+        Some("false")
+    );
+    click(&app.get(".hex-view .byte[data-offset=\"1\"]")).await;
+    assert_eq!(
+        app.count(".field-tree .tree-row"),
+        rows,
+        "unfolded to show the field"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn clicking_an_arrow_pins_that_event_until_following_again() {
+    let app = Mounted::new().await;
+    app.step_to(4).await;
+    let events = run();
+    click(&app.get("g.arrow[data-index=\"1\"]")).await;
+    assert_eq!(
+        app.text("[data-test=event-title]"),
+        format!("#2 {}", events[1].title)
+    );
+    assert!(has_class(&app.get("g.arrow[data-index=\"1\"]"), "selected"));
+    assert!(has_class(&app.get("g.arrow[data-index=\"3\"]"), "current"));
+    assert!(!has_class(
+        &app.get("g.arrow[data-index=\"3\"]"),
+        "selected"
+    ));
+
+    // "caused by" walks back along the chain of messages.
+    click(&app.get("[data-test=caused-by]")).await;
+    assert_eq!(
+        app.text("[data-test=event-title]"),
+        format!("#1 {}", events[0].title)
+    );
+    app.click("[data-test=follow]").await;
+    assert_eq!(
+        app.text("[data-test=event-title]"),
+        format!("#4 {}", events[3].title)
+    );
+
+    // Stepping makes the inspector follow the cursor again.
+    click(&app.get("g.arrow[data-index=\"0\"]")).await;
+    app.click_step().await;
+    assert_eq!(
+        app.text("[data-test=event-title]"),
+        format!("#5 {}", events[4].title)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn back_removes_the_last_arrow_and_reset_clears_the_diagram() {
+    let app = Mounted::new().await;
+    app.step_to(3).await;
+    app.click("[data-test=back]").await;
+    assert_eq!(app.count("g.arrow"), 2);
+    assert!(app.query("g.arrow[data-index=\"2\"]").is_none());
+    assert!(has_class(&app.get("g.arrow[data-index=\"1\"]"), "current"));
+    assert!(app.text("[data-test=event-title]").starts_with("#2 "));
+    assert_eq!(
+        app.text("[data-test=position]"),
+        format!("step 2 of {}", run().len())
+    );
+
+    app.click("[data-test=reset]").await;
+    assert_eq!(app.count("g.arrow"), 0);
+    assert!(app.disabled("[data-test=back]"));
+    assert!(app.query("[data-test=event-title]").is_none());
+    assert_eq!(app.text("[data-test=time]"), "0.000 ms");
+
+    // The same seed replays the same run.
+    app.click_step().await;
+    assert_eq!(app.text("[data-test=event-title]"), "#1 Power on");
+}
+
+#[wasm_bindgen_test]
+async fn keyboard_steps_back_and_plays() {
+    let app = Mounted::new().await;
+    let body: Element = gloo::utils::body().into();
+    key(&body, "ArrowRight").await;
+    key(&body, "ArrowRight").await;
+    assert_eq!(app.count("g.arrow"), 2, "→ steps");
+    key(&body, "ArrowLeft").await;
+    assert_eq!(app.count("g.arrow"), 1, "← goes back");
+
+    // Arrow keys inside the hex view move between bytes instead of stepping.
+    let select = index_of("SELECT");
+    app.step_to(select + 1).await;
+    let first = app.get(".hex-view .byte[data-offset=\"0\"]");
+    first.dyn_ref::<HtmlElement>().unwrap().focus().unwrap();
+    key(&first, "ArrowRight").await;
+    assert_eq!(
+        app.count("g.arrow"),
+        select + 1,
+        "no step from inside the hex view"
+    );
+    let focused = gloo::utils::document().active_element().unwrap();
+    assert_eq!(focused.get_attribute("data-offset").as_deref(), Some("1"));
+    focused.dyn_ref::<HtmlElement>().unwrap().blur().unwrap();
+
+    // Space plays (one step at once, then every half second) and pauses.
+    key(&body, " ").await;
+    assert_eq!(app.count("g.arrow"), select + 2, "play steps at once");
+    assert_eq!(
+        app.get("[data-test=play]")
+            .get_attribute("aria-pressed")
+            .as_deref(),
+        Some("true")
+    );
+    key(&body, " ").await;
+    assert_eq!(
+        app.get("[data-test=play]")
+            .get_attribute("aria-pressed")
+            .as_deref(),
+        Some("false")
+    );
+    yew::platform::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(app.count("g.arrow"), select + 2, "paused: no more steps");
+
+    // Typing in an input is not a shortcut.
+    let input = gloo::utils::document().create_element("input").unwrap();
+    app.root.append_child(&input).unwrap();
+    key(&input, "ArrowRight").await;
+    assert_eq!(app.count("g.arrow"), select + 2);
+}
+
+#[wasm_bindgen_test]
+async fn play_runs_to_the_end_then_stops() {
+    let app = Mounted::new().await;
+    let total = run().len();
+    app.click("[data-test=play]").await;
+    assert_eq!(app.text("[data-test=play]").trim(), "Pause");
+    until(500 * total as u64 + 2_000, "the end of the run", || {
+        app.count("g.arrow") == total
+    })
+    .await;
+    settle().await;
+    assert_eq!(app.text("[data-test=play]").trim(), "Play");
+    assert!(app.disabled("[data-test=step]"));
+    assert!(app.disabled("[data-test=play]"));
+    assert_eq!(
+        app.text("[data-test=position]"),
+        format!("step {total} of {total}")
+    );
+    assert!(has_class(
+        &app.get(&format!("g.arrow[data-index=\"{}\"]", total - 1)),
+        "current"
+    ));
+}
+
+#[wasm_bindgen_test]
+async fn copy_hex_reports_its_outcome() {
+    let app = Mounted::new().await;
+    app.step_to(index_of("SELECT") + 1).await;
+    app.click("[data-test=copy-hex]").await;
+    until(2_000, "the copy notice", || {
+        app.query("[data-test=notice]").is_some()
+    })
+    .await;
+    let notice = app.text("[data-test=notice]");
+    assert!(
+        notice.starts_with("Copied ") || notice.starts_with("Could not copy: "),
+        "{notice:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_diagram_keeps_the_newest_arrow_in_view() {
+    let app = Mounted::new().await;
+    let scroll = app.get("[data-test=diagram-scroll]");
+    // A small diagram area, so that nine rows overflow it.
+    scroll
+        .set_attribute("style", "flex: none; height: 200px")
+        .unwrap();
+    let total = run().len();
+    app.step_to(total).await;
+    assert!(scroll.scroll_top() > 0, "the diagram scrolled down");
+    let last = app.get(&format!("g.arrow[data-index=\"{}\"] .band", total - 1));
+    let (row, view) = (
+        last.get_bounding_client_rect(),
+        scroll.get_bounding_client_rect(),
+    );
+    assert!(
+        row.bottom() <= view.bottom() + 1.0,
+        "the newest row is visible"
+    );
+    let header = app.get(".lanes").get_bounding_client_rect();
+    assert!(
+        row.top() >= header.bottom() - 1.0,
+        "nor under the lane headers"
+    );
+
+    // Going back to the start brings the first row back into view.
+    app.click("[data-test=reset]").await;
+    app.click_step().await;
+    let first = app
+        .get("g.arrow[data-index=\"0\"] .band")
+        .get_bounding_client_rect();
+    let header = app.get(".lanes").get_bounding_client_rect();
+    assert!(
+        first.top() >= header.bottom() - 1.0,
+        "the first row is below the headers"
+    );
+    assert!(first.bottom() <= scroll.get_bounding_client_rect().bottom() + 1.0);
+}
+
+// ---------- the model, without the DOM ----------
+
+#[wasm_bindgen_test]
+fn model_steps_backs_and_resets_through_the_playback() {
+    let mut model = Model::new(SEED);
+    assert!(!apply(&mut model, Action::Back), "nothing to go back to");
+    assert!(apply(&mut model, Action::Step));
+    assert!(apply(&mut model, Action::Step));
+    assert_eq!(model.cursor(), 2);
+    assert_eq!(model.selected_event().map(|e| e.step), Some(2));
+    assert!(apply(&mut model, Action::Back));
+    assert_eq!(
+        model.selected_event().map(|e| e.title.as_str()),
+        Some("Power on")
+    );
+    assert!(apply(&mut model, Action::Reset));
+    assert_eq!(model.cursor(), 0);
+    assert!(model.selected_event().is_none());
+    assert!(
+        !apply(&mut model, Action::Reset),
+        "reset at the start changes nothing"
+    );
+}
+
+#[wasm_bindgen_test]
+fn model_play_stops_at_the_end() {
+    let mut model = Model::new(SEED);
+    assert!(
+        !apply(&mut model, Action::Tick),
+        "ticks do nothing unless playing"
+    );
+    assert!(apply(&mut model, Action::TogglePlay));
+    assert!(model.playing);
+    assert_eq!(model.cursor(), 1);
+    while model.playing {
+        apply(&mut model, Action::Tick);
+    }
+    assert!(!model.can_step());
+    assert_eq!(model.cursor(), model.total());
+    assert!(
+        !apply(&mut model, Action::TogglePlay),
+        "nothing left to play"
+    );
+}
+
+#[wasm_bindgen_test]
+fn model_selection_follows_the_cursor_unless_pinned() {
+    let mut model = Model::new(SEED);
+    apply(&mut model, Action::Step);
+    apply(&mut model, Action::Step);
+    apply(&mut model, Action::Step);
+    assert!(apply(&mut model, Action::SelectEvent(0)));
+    assert_eq!(model.selected_index(), Some(0));
+    assert!(!apply(&mut model, Action::SelectEvent(7)), "not shown yet");
+    apply(&mut model, Action::Step);
+    assert_eq!(
+        model.selected_index(),
+        Some(3),
+        "stepping follows the cursor"
+    );
+}
+
+#[wasm_bindgen_test]
+fn model_byte_selects_the_deepest_field_and_unfolds_its_ancestors() {
+    let mut model = Model::new(SEED);
+    let select = index_of("SELECT");
+    for _ in 0..=select {
+        apply(&mut model, Action::Step);
+    }
+    let fields = model.selected_event().unwrap().fields.clone();
+    assert!(apply(&mut model, Action::ToggleCollapsed(FieldPos::root())));
+    assert!(model.collapsed.contains(&FieldPos::root()));
+    assert!(apply(&mut model, Action::SelectByte(1)));
+    let deepest = FieldPos::deepest_at(&fields, 1).unwrap();
+    assert_eq!(
+        deepest.resolve(&fields).map(|f| f.path.as_str()),
+        fields.deepest_at(1).map(|f| f.path.as_str())
+    );
+    assert!(!deepest.0.is_empty(), "a field below the root covers INS");
+    assert_eq!(model.selected_field.as_ref(), Some(&deepest));
+    assert!(
+        !model.collapsed.contains(&FieldPos::root()),
+        "the root was unfolded"
+    );
+    assert!(!apply(&mut model, Action::SelectByte(999)), "no such byte");
+
+    // Hover wins over the selection while it lasts.
+    apply(&mut model, Action::Hover(Some(Hover::Byte(0))));
+    assert_eq!(model.active_field(), FieldPos::deepest_at(&fields, 0));
+    apply(&mut model, Action::Hover(None));
+    assert_eq!(model.active_field(), Some(deepest));
+}
