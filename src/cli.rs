@@ -1,8 +1,12 @@
 //! The native command line.
 
+use bipscope::card::{Card, Profile};
 use bipscope::sim::{Timeline, World};
-use bipscope::wire::{decode, hex};
+use bipscope::wire::apdu::{CommandApdu, ResponseApdu};
+use bipscope::wire::ber_tlv::Tlv;
+use bipscope::wire::{decode, fcp, hex};
 use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Exit code for input that could not be read or decoded.
@@ -68,6 +72,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Power on a card and send it command APDUs in order; print one line per response:
+    /// the response data and status word in hex, what the status word means, and a hint
+    /// at the data (FCP, record, text, AUTHENTICATE result).
+    Apdu {
+        /// A card profile in TOML (default: the built-in one).
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Print one JSON object {command, response, sw, meaning} per response.
+        #[arg(long)]
+        json: bool,
+        /// The command APDUs in hex, one per argument (spaces inside one are allowed).
+        #[arg(required = true, num_args = 1..)]
+        hex: Vec<String>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -83,6 +101,7 @@ pub fn main() -> ExitCode {
             amf,
             json,
         } => milenage_command(&k, op.as_deref(), opc.as_deref(), &rand, &sqn, &amf, json),
+        Command::Apdu { profile, json, hex } => apdu_command(profile.as_deref(), json, &hex),
     }
 }
 
@@ -155,6 +174,140 @@ fn run_command(seed: u64, json: bool, fields: bool) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// `bipscope apdu`: a card powered on (reset, ATR), then each APDU and its response.
+fn apdu_command(profile: Option<&Path>, json: bool, apdus: &[String]) -> ExitCode {
+    let profile = match profile {
+        None => Profile::default_profile(),
+        Some(path) => {
+            let read = std::fs::read_to_string(path)
+                .map_err(|error| error.to_string())
+                .and_then(|text| Profile::from_toml(&text).map_err(|error| error.to_string()));
+            match read {
+                Ok(profile) => profile,
+                Err(error) => return bad_input(&format!("profile {}: {error}", path.display())),
+            }
+        }
+    };
+    let mut commands = Vec::with_capacity(apdus.len());
+    for text in apdus {
+        match hex::parse(text) {
+            Ok(bytes) => commands.push(bytes),
+            Err(error) => return bad_input(&format!("cannot read APDU {text:?}: {error}")),
+        }
+    }
+    let mut card = match Card::from_profile(profile) {
+        Ok(card) => card,
+        Err(error) => return bad_input(&format!("profile: {error}")),
+    };
+    if card.power_on().is_none() {
+        return bad_input("the card did not answer the reset");
+    }
+    // The command whose data a GET RESPONSE fetches.
+    let mut pending_from = None;
+    for bytes in &commands {
+        let Some(response) = card.process(bytes) else {
+            return bad_input("the card went silent");
+        };
+        let ins = CommandApdu::parse(bytes).ok().map(|c| c.ins);
+        let context = if ins == Some(0xC0) { pending_from } else { ins };
+        if response.sw.sw1() == 0x61 {
+            pending_from = context;
+        }
+        let meaning = response.sw.meaning();
+        if json {
+            let line = ResponseLine {
+                command: hex::compact(bytes),
+                response: hex::compact(&response.emit()),
+                sw: hex::compact(&response.sw.to_bytes()),
+                meaning,
+            };
+            match serde_json::to_string(&line) {
+                Ok(line) => println!("{line}"),
+                Err(error) => return bad_input(&format!("cannot print JSON: {error}")),
+            }
+            continue;
+        }
+        match context.and_then(|ins| data_hint(ins, &response)) {
+            Some(hint) => println!("{}  {meaning}; {hint}", hex::compact(&response.emit())),
+            None => println!("{}  {meaning}", hex::compact(&response.emit())),
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// One response of `bipscope apdu --json`, fields in this order.
+#[derive(serde::Serialize)]
+struct ResponseLine {
+    command: String,
+    response: String,
+    sw: String,
+    meaning: String,
+}
+
+/// A few words on response data, given the instruction that produced it.
+fn data_hint(ins: u8, response: &ResponseApdu) -> Option<String> {
+    let data = response.data.as_slice();
+    let first = *data.first()?;
+    match ins {
+        0xA4 | 0xF2 if first == 0x62 => {
+            let field = fcp::describe(data, 0).ok()?;
+            Some(match field.find("fcp.file_size") {
+                Some(size) => format!("FCP: {}, {}", field.value, size.value),
+                None => format!("FCP: {}", field.value),
+            })
+        }
+        0xF2 if first == 0x84 => Some(format!("DF name {}", hex::compact(data.get(2..)?))),
+        0xB2 => {
+            let objects = bipscope::card::fs::record_objects(data);
+            (!objects.is_empty()).then(|| {
+                let objects: Vec<String> = objects.iter().map(tlv_summary).collect();
+                format!("record: {}", objects.join(" "))
+            })
+        }
+        0xB0 => {
+            let text = std::str::from_utf8(data).ok()?;
+            let line = text.lines().next().unwrap_or_default();
+            let printable = !line.is_empty() && !line.chars().any(char::is_control);
+            printable.then(|| format!("text: {line:?}"))
+        }
+        0x70 => Some(format!("logical channel {first} open")),
+        0x88 => match data {
+            [0xDB, 0x08, res @ ..] if res.len() == 42 => Some(format!(
+                "3G authentication: RES {} CK {} IK {}",
+                hex::compact(&res[..8]),
+                hex::compact(&res[9..25]),
+                hex::compact(&res[26..])
+            )),
+            [0xDC, 0x0E, auts @ ..] => Some(format!(
+                "synchronisation failure: AUTS {}",
+                hex::compact(auts)
+            )),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `61 [4F A000…, 50 "USIM"]`: tags, then values as text when printable, else in hex.
+fn tlv_summary(tlv: &Tlv) -> String {
+    let tag = hex::compact(&tlv.tag.bytes());
+    if let Some(children) = tlv
+        .tag
+        .is_constructed()
+        .then(|| tlv.children().ok())
+        .flatten()
+    {
+        let inner: Vec<String> = children.iter().map(tlv_summary).collect();
+        return format!("{tag} [{}]", inner.join(", "));
+    }
+    match std::str::from_utf8(&tlv.value) {
+        Ok(text) if !text.is_empty() && text.chars().all(|c| c.is_ascii_graphic() || c == ' ') => {
+            format!("{tag} {text:?}")
+        }
+        _ => format!("{tag} {}", hex::compact(&tlv.value)),
+    }
 }
 
 fn bad_input(message: &str) -> ExitCode {

@@ -242,3 +242,168 @@ fn milenage_bad_input_is_one_line_on_stderr_and_exit_code_2() {
         assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
     }
 }
+
+/// `bipscope apdu` with these arguments; the first whitespace-separated token of each
+/// stdout line.
+fn apdu_tokens(args: &[&str]) -> (Output, Vec<String>) {
+    let mut all = vec!["apdu"];
+    all.extend(args);
+    let output = bipscope(&all);
+    let tokens = stdout(&output)
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or_default().to_string())
+        .collect();
+    (output, tokens)
+}
+
+/// A file in the temporary directory holding `text`, named for the test.
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("bipscope-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).expect("temporary file written");
+    path
+}
+
+#[test]
+fn apdu_selects_ef_iccid_fetches_its_fcp_and_reads_it() {
+    let (output, tokens) = apdu_tokens(&["00A40004022FE2", "00C0000019", "00B000000A"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(tokens.len(), 3, "one line per response");
+    assert_eq!(tokens[0], "6119");
+    assert!(tokens[1].starts_with("6217") && tokens[1].ends_with("9000"));
+    assert_eq!(tokens[2], "988812010000000000019000");
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].contains("response bytes still available: 25"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("FCP") && lines[1].contains("EF.ICCID"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("Normal ending of the command"),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn apdu_hints_at_records_and_text() {
+    let (output, tokens) = apdu_tokens(&[
+        "00A4000C022F00",
+        "00B201041A",
+        "00A4080C047F506F01",
+        "00B000000F",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(tokens[0], "9000");
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[1].contains("A0000000871002FF33FF018900000100") && lines[1].contains("\"USIM\""),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[3].contains("<!DOCTYPE html>"), "{}", lines[3]);
+}
+
+#[test]
+fn apdu_prints_refusals_with_their_meaning() {
+    let (output, tokens) = apdu_tokens(&["00B0000001", "00A4000C026F07", "A0A40000023F00"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(tokens, ["6986", "6A82", "6E00"]);
+    assert!(stdout(&output).contains("Command not allowed (no EF selected)"));
+}
+
+#[test]
+fn apdu_json_is_one_object_per_response() {
+    let output = bipscope(&[
+        "apdu",
+        "--json",
+        "00A4000C022FE2",
+        "00B0000002",
+        "00B0000A01",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[1]["command"], "00B0000002");
+    assert_eq!(lines[1]["response"], "98889000");
+    assert_eq!(lines[1]["sw"], "9000");
+    assert_eq!(lines[2]["sw"], "6B00");
+    assert_eq!(lines[2]["meaning"], "Wrong parameter(s) P1-P2");
+    for line in &lines {
+        let mut keys: Vec<&str> = line
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["command", "meaning", "response", "sw"]);
+    }
+}
+
+#[test]
+fn apdu_uses_the_profile_given() {
+    let default = include_str!("../src/card/default_profile.toml");
+    let text = default.replace("89882110000000000010", "8988211000000000003");
+    let path = temp_file("profile.toml", &text);
+    let (output, tokens) = apdu_tokens(&[
+        "--profile",
+        path.to_str().unwrap(),
+        "00A4000C022FE2",
+        "00B000000A",
+    ]);
+    std::fs::remove_file(&path).ok();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(tokens[1], "988812010000000000F39000");
+}
+
+#[test]
+fn apdu_bad_hex_or_profile_is_one_line_on_stderr_and_exit_code_2() {
+    let bad_profile = temp_file(
+        "bad-profile.toml",
+        &include_str!("../src/card/default_profile.toml").replace("mnc_length", "mnc_lenght"),
+    );
+    let cases: [Vec<&str>; 4] = [
+        vec!["apdu", "00A4G0"],
+        vec!["apdu", "00A40", "00B0000001"],
+        vec![
+            "apdu",
+            "--profile",
+            bad_profile.to_str().unwrap(),
+            "00A4000C023F00",
+        ],
+        vec![
+            "apdu",
+            "--profile",
+            "/nonexistent/profile.toml",
+            "00A4000C023F00",
+        ],
+    ];
+    for args in cases {
+        let output = bipscope(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stdout(&output).is_empty(), "{args:?}: nothing sent");
+        assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    }
+    let output = bipscope(&[
+        "apdu",
+        "--profile",
+        bad_profile.to_str().unwrap(),
+        "00A4000C023F00",
+    ]);
+    assert!(
+        stderr(&output).contains("unknown field `mnc_lenght`"),
+        "{}",
+        stderr(&output)
+    );
+    std::fs::remove_file(&bad_profile).ok();
+}

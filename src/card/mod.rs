@@ -1,46 +1,167 @@
 //! The card (UICC): answers the phone's resets and APDUs.
 //!
-//! This first card knows the master file and the toolkit's TERMINAL PROFILE; the file
-//! system, security, USIM and toolkit engine grow in their own modules. It already
-//! behaves as ETSI TS 102 221 says for what it does not know: `6E00` for a class it does
-//! not support, `6D00` for an instruction it does not support, `6A82` for a file it does not
-//! have, `6A86` for parameters it does not support, `6700` for a malformed APDU.
+//! - [`profile`]: what makes this card this card (ICCID, IMSI, keys, PINs, OTA key sets,
+//!   SCWS content), read from TOML;
+//! - [`fs`]: the file tree and FCP templates; `layout` personalises it from the profile;
+//!   [`scws`] is where the web server's content lives;
+//! - [`storage`]: the journalled, tear-proof persistent store every change goes through;
+//! - [`security`]: PINs and the access rules of EF.ARR;
+//! - `select`, `file_access`, `pin`, `channels`, `authenticate`: the commands, one family
+//!   per file; [`usim`] computes AUTHENTICATE.
+//!
+//! Commands (ETSI TS 102 221 §10–11; the class byte `0X` or `8X` names logical channel
+//! 0–3):
+//!
+//! | command | CLA INS | normal answer | refusals |
+//! |---|---|---|---|
+//! | SELECT | `0X A4` | `61XX` (FCP), `90 00` | `6A82` `6A86` `6700` |
+//! | STATUS | `8X F2` | FCP / DF name `90 00`, `90 00` | `6CXX` `6A86` `6A88` `6700` |
+//! | READ / UPDATE BINARY | `0X B0` / `0X D6` | data `90 00` / `90 00` | `6986` `6981` `6982` `6A82` `6B00` `6CXX` `6700` `6A86` |
+//! | READ / UPDATE RECORD | `0X B2` / `0X DC` | data `90 00` / `90 00` | `6986` `6981` `6982` `6A83` `6A82` `6CXX` `6700` `6A86` |
+//! | VERIFY / CHANGE / DISABLE / ENABLE / UNBLOCK PIN | `0X 20 24 26 28 2C` | `90 00` | `63CX` `6983` `6984` `6985` `6A88` `6A80` `6700` `6B00` |
+//! | MANAGE CHANNEL | `0X 70` | `XX 90 00`, `90 00` | `6881` `6985` `6A81` `6A86` `6C01` `6700` |
+//! | GET RESPONSE | `0X C0` | data `90 00` / `61XX` | `6CXX` `6985` `6A86` |
+//! | AUTHENTICATE (USIM) | `0X 88` | `61XX` (RES CK IK, or AUTS) | `6985` `6982` `9862` `9864` `6A86` `6700` `6A80` |
+//! | TERMINAL PROFILE | `80 10` | `90 00` | `6700` |
+//!
+//! Any class but `0X`/`8X` gets `6E00` (`6882` with secure messaging, `6881` for channels
+//! 4–19), an instruction the card does not know `6D00`, a known one in the wrong class
+//! `6E00`, a malformed APDU `6700`. A refused command changes nothing (but, like any
+//! command other than GET RESPONSE, discards response data still waiting).
+//!
+//! The card speaks T=0: the data of a case 4 command (command data in, response data
+//! out) wait for GET RESPONSE behind `61XX` (TS 102 221 §7.3.1.1.4); a case 2 command
+//! whose Le is wrong gets `6CXX`, XX the right length.
 
+mod authenticate;
+mod channels;
+mod file_access;
+pub mod fs;
+mod layout;
+mod pin;
+pub mod profile;
+pub mod scws;
+pub mod security;
+mod select;
+pub mod storage;
 pub mod usim;
+
+pub use profile::{Profile, ProfileError};
 
 use crate::sim::{Instant, Message, Node, NodeId, Payload};
 use crate::wire::apdu::{CommandApdu, ResponseApdu};
 use crate::wire::atr;
-use crate::wire::ber_tlv::Tlv;
 use crate::wire::status::StatusWord;
+use channels::Channels;
+use fs::FileTree;
+use security::Secret;
+use std::collections::BTreeSet;
+use storage::{PowerLost, Slot, Store};
 
-/// File identifier of the master file (ETSI TS 102 221 §8.2).
-pub const MF: u16 = 0x3F00;
+/// File identifier of the master file (TS 102 221 §8.2).
+pub const MF: u16 = fs::MF_ID;
 
 /// The card's answer-to-reset without its check byte (ISO/IEC 7816-3 §8.2): TS 3B (direct
 /// convention); T0 9F (TA1 and TD1 follow, 15 historical bytes); TA1 96 (Fi 512, Di 32);
 /// TD1 80 (TD2 follows, T=0); TD2 1F (TA3 follows, T=15 global bytes); TA3 C7 (clock stop
-/// allowed in either state, classes A, B and C); then the historical bytes.
+/// allowed in either state, classes A, B and C); then the historical bytes, whose card
+/// capabilities (`73 FE 21 1B`) announce logical channels 0–3, numbered by card or terminal.
 const ATR_WITHOUT_TCK: [u8; 21] = [
     0x3B, 0x9F, 0x96, 0x80, 0x1F, 0xC7, 0x80, 0x31, 0xE0, 0x73, 0xFE, 0x21, 0x1B, 0x63, 0x3A, 0x20,
     0x4E, 0x83, 0x00, 0x90, 0x00,
 ];
 
-/// The card's volatile and persistent state.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The card: its profile, its file tree, its persistent store and the volatile state of
+/// the current session.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Card {
+    profile: Profile,
+    files: FileTree,
+    store: Store,
     powered: bool,
+    session: Session,
+}
+
+/// Everything a power cycle forgets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Session {
+    channels: Channels,
+    /// Key references verified since power-on (TS 102 221 §9.5: the security status of a
+    /// PIN is not per channel on this card).
+    verified: BTreeSet<u8>,
+    /// Response data waiting for GET RESPONSE (TS 102 221 §7.3.1.1.4) on a channel.
+    pending: Option<(u8, Vec<u8>)>,
     /// The last TERMINAL PROFILE the phone sent (ETSI TS 102 223 §5.2).
     terminal_profile: Option<Vec<u8>>,
-    /// File identifier of the current file on the basic channel.
-    current_file: Option<u16>,
-    /// Response data waiting for GET RESPONSE (the T=0 `61XX` procedure, TS 102 221 §7.3.1.1.4).
-    pending_response: Vec<u8>,
+}
+
+impl Session {
+    fn new() -> Session {
+        Session {
+            channels: Channels::new(),
+            verified: BTreeSet::new(),
+            pending: None,
+            terminal_profile: None,
+        }
+    }
+}
+
+/// How a command ends early: with a status word and no data, or with the power gone.
+enum Interrupt {
+    Status(StatusWord),
+    PowerLost,
+}
+
+impl From<StatusWord> for Interrupt {
+    fn from(sw: StatusWord) -> Self {
+        Interrupt::Status(sw)
+    }
+}
+
+impl From<PowerLost> for Interrupt {
+    fn from(_: PowerLost) -> Self {
+        Interrupt::PowerLost
+    }
+}
+
+/// What a command handler returns.
+type Answer = Result<ResponseApdu, Interrupt>;
+
+/// A command handler: the card, the logical channel the class byte names, the command.
+type Handler = fn(&mut Card, u8, &CommandApdu) -> Answer;
+
+/// The two class families of TS 102 221 §10.1.1 table 10.3 this card accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    /// `0X`: ISO/IEC 7816-4 commands.
+    Iso,
+    /// `8X`: UICC-specific and CAT commands.
+    Uicc,
+}
+
+impl Default for Card {
+    fn default() -> Card {
+        Card::new()
+    }
 }
 
 impl Card {
+    /// An unpowered card personalised with the built-in profile.
     pub fn new() -> Card {
-        Card::default()
+        Card::from_profile(Profile::default_profile()).expect("the built-in profile is valid")
+    }
+
+    /// An unpowered card personalised with `profile`.
+    pub fn from_profile(profile: Profile) -> Result<Card, ProfileError> {
+        profile.validate()?;
+        let (files, data) = layout::personalise(&profile);
+        Ok(Card {
+            profile,
+            files,
+            store: Store::personalised(data),
+            powered: false,
+            session: Session::new(),
+        })
     }
 
     /// The ATR this card sends, with its check byte.
@@ -48,247 +169,301 @@ impl Card {
         atr::with_tck(&ATR_WITHOUT_TCK)
     }
 
+    /// The profile the card was personalised with.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
     /// The terminal profile received since the last reset, if any.
     pub fn terminal_profile(&self) -> Option<&[u8]> {
-        self.terminal_profile.as_deref()
+        self.session.terminal_profile.as_deref()
     }
 
-    /// Cold reset: volatile state is lost, the MF is selected (TS 102 221 §8.5).
-    fn reset(&mut self) {
-        *self = Card {
-            powered: true,
-            current_file: Some(MF),
-            ..Card::default()
-        };
+    pub fn is_powered(&self) -> bool {
+        self.powered
     }
 
-    /// Processes one command APDU and returns the response APDU.
-    pub fn process(&mut self, bytes: &[u8]) -> ResponseApdu {
-        let command = match CommandApdu::parse(bytes) {
-            Ok(command) => command,
-            Err(_) => return ResponseApdu::status(StatusWord::WRONG_LENGTH),
-        };
+    /// Cold reset (ISO/IEC 7816-3 §6.2.2): volatile state is lost, the persistent store recovers
+    /// from an interrupted write, the MF is selected on the basic channel (§8.5), and the
+    /// card answers with its ATR. `None` if the power fails again during recovery.
+    pub fn power_on(&mut self) -> Option<Vec<u8>> {
+        self.powered = false;
+        self.session = Session::new();
+        self.store.recover().ok()?;
+        self.powered = true;
+        Some(Card::atr())
+    }
+
+    /// Processes one command APDU. `None` when the card says nothing: it is unpowered, or
+    /// the power was cut during this command (the response is lost).
+    pub fn process(&mut self, bytes: &[u8]) -> Option<ResponseApdu> {
+        if !self.powered {
+            return None;
+        }
+        let answer = self.execute(bytes);
+        match answer {
+            Ok(response) => Some(response),
+            Err(Interrupt::Status(sw)) => Some(ResponseApdu::status(sw)),
+            Err(Interrupt::PowerLost) => {
+                self.powered = false;
+                self.session = Session::new();
+                None
+            }
+        }
+    }
+
+    /// Plans a power cut during a later command: `n` more storage writes happen, the next
+    /// does not, and the card goes silent until the next reset (see [`storage`]).
+    pub fn cut_power_after_writes(&mut self, n: u64) {
+        self.store.cut_power_after_writes(n);
+    }
+
+    /// Storage writes performed so far.
+    pub fn storage_writes(&self) -> u64 {
+        self.store.writes()
+    }
+
+    /// The stored data of the EF at `path` (file identifiers below the MF, ADFs by the
+    /// identifier in their FCP: `[0x7FF0, 0x6F07]` is EF.IMSI).
+    pub fn file_data(&self, path: &[u16]) -> Option<&[u8]> {
+        let file = self.files.at_path(path)?;
+        self.files.file(file).structure()?;
+        Some(self.store.bytes(Slot::File(file)))
+    }
+
+    /// Tries left for the PIN (or ADM key) with key reference `key`.
+    pub fn pin_tries_left(&self, key: u8) -> Option<u8> {
+        self.store
+            .load::<Secret>(Slot::Pin(key))
+            .map(|s| s.tries_left)
+    }
+
+    /// Tries left for the unblock key of the PIN with key reference `key`.
+    pub fn puk_tries_left(&self, key: u8) -> Option<u8> {
+        self.store
+            .load::<Secret>(Slot::Puk(key))
+            .map(|s| s.tries_left)
+    }
+
+    /// What is selected on `channel` (the MF for a channel that is not open; commands only
+    /// run on open channels).
+    fn selection(&self, channel: u8) -> channels::Selection {
+        self.session
+            .channels
+            .get(channel)
+            .unwrap_or_else(channels::Selection::at_mf)
+    }
+
+    fn execute(&mut self, bytes: &[u8]) -> Answer {
+        if bytes.first() == Some(&0xFF) {
+            // FF is no class: it starts a PPS request (ISO/IEC 7816-3 §9).
+            return Err(StatusWord::CLA_NOT_SUPPORTED.into());
+        }
+        let command = CommandApdu::parse(bytes).map_err(|_| StatusWord::WRONG_LENGTH)?;
         if command.ins != GET_RESPONSE {
             // Any other command discards response data not fetched (TS 102 221 §7.3.1.1.4).
-            self.pending_response.clear();
+            self.session.pending = None;
         }
-        match (command.cla & 0xF0, command.ins) {
-            (0x00, SELECT) => self.select(&command),
-            (0x00, GET_RESPONSE) => self.get_response(&command),
-            (0x80, TERMINAL_PROFILE) => self.store_terminal_profile(&command),
-            (0x00 | 0x80, _) => ResponseApdu::status(StatusWord::INS_NOT_SUPPORTED),
-            _ => ResponseApdu::status(StatusWord::CLA_NOT_SUPPORTED),
+        let (class, channel) = decode_class(&command)?;
+        let (expected, handler) = instruction(command.ins).ok_or(StatusWord::INS_NOT_SUPPORTED)?;
+        if class != expected {
+            return Err(StatusWord::CLA_NOT_SUPPORTED.into());
         }
+        if self.session.channels.get(channel).is_none() {
+            return Err(StatusWord::LOGICAL_CHANNEL_NOT_SUPPORTED.into());
+        }
+        let response = handler(self, channel, &command)?;
+        Ok(self.deliver(channel, &command, response))
     }
 
-    /// SELECT by file identifier (TS 102 221 §11.1.1). Only the MF exists on this card.
-    fn select(&mut self, command: &CommandApdu) -> ResponseApdu {
-        if command.p1 != 0x00 || !matches!(command.p2, 0x04 | 0x0C) {
-            return ResponseApdu::status(StatusWord::INCORRECT_P1_P2);
+    /// T=0 returns the data of a case 4 command through GET RESPONSE: keep them and say
+    /// `61XX` (TS 102 221 §7.3.1.1.4).
+    fn deliver(
+        &mut self,
+        channel: u8,
+        command: &CommandApdu,
+        response: ResponseApdu,
+    ) -> ResponseApdu {
+        if command.data.is_empty()
+            || response.data.is_empty()
+            || response.sw != StatusWord::NO_ERROR
+        {
+            return response;
         }
-        let file_id = match command.data.as_slice() {
-            [hi, lo] => u16::from_be_bytes([*hi, *lo]),
-            _ => return ResponseApdu::status(StatusWord::WRONG_LENGTH),
-        };
-        if file_id != MF {
-            return ResponseApdu::status(StatusWord::FILE_NOT_FOUND);
-        }
-        self.current_file = Some(MF);
-        if command.p2 == 0x0C {
-            return ResponseApdu::status(StatusWord::NO_ERROR);
-        }
-        self.pending_response = mf_fcp().emit();
-        let available = u8::try_from(self.pending_response.len()).unwrap_or(0xFF);
+        let available = u8::try_from(response.data.len() % 256).unwrap_or(0);
+        self.session.pending = Some((channel, response.data));
         ResponseApdu::status(StatusWord::bytes_available(available))
     }
 
-    /// GET RESPONSE (TS 102 221 §11.1.19): hands over the data a previous command left.
-    fn get_response(&mut self, command: &CommandApdu) -> ResponseApdu {
-        if self.pending_response.is_empty() {
-            return ResponseApdu::status(StatusWord::CONDITIONS_NOT_SATISFIED);
+    /// GET RESPONSE (TS 102 221 §11.1.19): hands over the data a previous command on the
+    /// same channel left, `Le` bytes at a time.
+    fn get_response(&mut self, channel: u8, command: &CommandApdu) -> Answer {
+        if (command.p1, command.p2) != (0, 0) {
+            return Err(StatusWord::INCORRECT_P1_P2.into());
         }
-        let available = self.pending_response.len();
+        let Some((_, pending)) = self
+            .session
+            .pending
+            .as_mut()
+            .filter(|(on, data)| *on == channel && !data.is_empty())
+        else {
+            return Err(StatusWord::CONDITIONS_NOT_SATISFIED.into());
+        };
+        let available = pending.len();
         let wanted = usize::from(command.le.unwrap_or(0));
         if wanted == 0 || wanted > available {
-            let le = u8::try_from(available).unwrap_or(0);
-            return ResponseApdu::status(StatusWord::wrong_le(le));
+            let le = u8::try_from(available % 256).unwrap_or(0);
+            return Err(StatusWord::wrong_le(le).into());
         }
-        let data: Vec<u8> = self.pending_response.drain(..wanted).collect();
-        let sw = match u8::try_from(self.pending_response.len()) {
-            Ok(0) => StatusWord::NO_ERROR,
-            Ok(left) => StatusWord::bytes_available(left),
-            Err(_) => StatusWord::bytes_available(0),
+        let data: Vec<u8> = pending.drain(..wanted).collect();
+        let sw = match pending.len() {
+            0 => StatusWord::NO_ERROR,
+            left => StatusWord::bytes_available(u8::try_from(left % 256).unwrap_or(0)),
         };
-        ResponseApdu::new(data, sw)
+        Ok(ResponseApdu::new(data, sw))
     }
 
     /// TERMINAL PROFILE (TS 102 221 §11.2.1, content TS 102 223 §5.2): stored and consulted
     /// before the card raises any proactive command.
-    fn store_terminal_profile(&mut self, command: &CommandApdu) -> ResponseApdu {
+    fn store_terminal_profile(&mut self, _channel: u8, command: &CommandApdu) -> Answer {
         if command.data.is_empty() {
-            return ResponseApdu::status(StatusWord::WRONG_LENGTH);
+            return Err(StatusWord::WRONG_LENGTH.into());
         }
-        self.terminal_profile = Some(command.data.clone());
-        ResponseApdu::status(StatusWord::NO_ERROR)
+        self.session.terminal_profile = Some(command.data.clone());
+        Ok(ResponseApdu::status(StatusWord::NO_ERROR))
     }
 }
 
 const SELECT: u8 = 0xA4;
+const STATUS: u8 = 0xF2;
+const READ_BINARY: u8 = 0xB0;
+const UPDATE_BINARY: u8 = 0xD6;
+const READ_RECORD: u8 = 0xB2;
+const UPDATE_RECORD: u8 = 0xDC;
+const VERIFY_PIN: u8 = 0x20;
+const CHANGE_PIN: u8 = 0x24;
+const DISABLE_PIN: u8 = 0x26;
+const ENABLE_PIN: u8 = 0x28;
+const UNBLOCK_PIN: u8 = 0x2C;
+const MANAGE_CHANNEL: u8 = 0x70;
 const GET_RESPONSE: u8 = 0xC0;
 const TERMINAL_PROFILE: u8 = 0x10;
+const AUTHENTICATE: u8 = 0x88;
 
-/// The MF's FCP template (TS 102 221 §11.1.1.3): file descriptor `78 21` (shareable DF),
-/// file identifier 3F00, proprietary information with the UICC characteristics (`71`: clock
-/// stop allowed, preferably high; 3 V and 1.8 V technology), life cycle `05` (operational,
-/// activated), security attributes referencing EF.ARR 2F06 record 1, and the PIN status
-/// template: PIN1 (`01`) and ADM1 (`0A`), both enabled.
-fn mf_fcp() -> Tlv {
-    Tlv::constructed(
-        0x62,
-        &[
-            Tlv::new(0x82, [0x78, 0x21]),
-            Tlv::new(0x83, MF.to_be_bytes()),
-            Tlv::constructed(0xA5, &[Tlv::new(0x80, [0x71])]),
-            Tlv::new(0x8A, [0x05]),
-            Tlv::new(0x8B, [0x2F, 0x06, 0x01]),
-            Tlv::constructed(
-                0xC6,
-                &[
-                    Tlv::new(0x90, [0xC0]),
-                    Tlv::new(0x83, [0x01]),
-                    Tlv::new(0x83, [0x0A]),
-                ],
-            ),
-        ],
-    )
+/// The instructions this card knows, their class and their handler (TS 102 221 §10.1.2
+/// table 10.5).
+fn instruction(ins: u8) -> Option<(Class, Handler)> {
+    Some(match ins {
+        SELECT => (Class::Iso, Card::select),
+        STATUS => (Class::Uicc, Card::status),
+        READ_BINARY => (Class::Iso, Card::read_binary),
+        UPDATE_BINARY => (Class::Iso, Card::update_binary),
+        READ_RECORD => (Class::Iso, Card::read_record),
+        UPDATE_RECORD => (Class::Iso, Card::update_record),
+        VERIFY_PIN => (Class::Iso, Card::verify_pin),
+        CHANGE_PIN => (Class::Iso, Card::change_pin),
+        DISABLE_PIN => (Class::Iso, Card::disable_pin),
+        ENABLE_PIN => (Class::Iso, Card::enable_pin),
+        UNBLOCK_PIN => (Class::Iso, Card::unblock_pin),
+        MANAGE_CHANNEL => (Class::Iso, Card::manage_channel),
+        GET_RESPONSE => (Class::Iso, Card::get_response),
+        TERMINAL_PROFILE => (Class::Uicc, Card::store_terminal_profile),
+        AUTHENTICATE => (Class::Iso, Card::authenticate),
+        _ => return None,
+    })
+}
+
+/// The class family and logical channel of a command (TS 102 221 §10.1.1 table 10.3,
+/// channel numbers as [`CommandApdu::logical_channel`] reads them), or the status word
+/// refusing its class. Channels 4 to 19 are never open on this card.
+fn decode_class(command: &CommandApdu) -> Result<(Class, u8), StatusWord> {
+    let cla = command.cla;
+    let (class, secure_messaging) = match cla {
+        0x00..=0x0F => (Class::Iso, cla & 0x0C != 0),
+        0x40..=0x7F => (Class::Iso, cla & 0x20 != 0),
+        0x80..=0x8F => (Class::Uicc, cla & 0x0C != 0),
+        0xC0..=0xCF => (Class::Uicc, false),
+        0xE0..=0xEF => (Class::Uicc, true),
+        _ => return Err(StatusWord::CLA_NOT_SUPPORTED),
+    };
+    if secure_messaging {
+        return Err(StatusWord::SECURE_MESSAGING_NOT_SUPPORTED);
+    }
+    Ok((class, command.logical_channel()))
+}
+
+/// A case 1 command: no Le, or the `P3 = 00` T=0 sends for it (parsed as Le 256).
+fn no_response_data(command: &CommandApdu) -> Result<(), StatusWord> {
+    match command.le {
+        None | Some(256) => Ok(()),
+        Some(_) => Err(StatusWord::WRONG_LENGTH),
+    }
+}
+
+/// The answer to a case 2 command returning `data`: the data if Le asks for exactly that
+/// many bytes, `6CXX` otherwise (T=0, TS 102 221 §7.3.1.1.3).
+fn exact_le(data: Vec<u8>, le: Option<u16>) -> Result<ResponseApdu, StatusWord> {
+    if le == Some(u16::try_from(data.len()).unwrap_or(0)) {
+        Ok(ResponseApdu::new(data, StatusWord::NO_ERROR))
+    } else {
+        Err(StatusWord::wrong_le(
+            u8::try_from(data.len() % 256).unwrap_or(0),
+        ))
+    }
 }
 
 impl Node for Card {
     fn handle(&mut self, _now: Instant, message: &Message) -> Vec<Message> {
         let reply = match &message.payload {
-            Payload::Reset => {
-                self.reset();
-                Payload::Atr(Card::atr())
-            }
-            Payload::Command(bytes) if self.powered => {
-                Payload::Response(self.process(bytes).emit())
-            }
-            // An unpowered card says nothing; neither does it answer its own kinds of message.
-            _ => return Vec::new(),
+            Payload::Reset => self.power_on().map(Payload::Atr),
+            Payload::Command(bytes) => self.process(bytes).map(|r| Payload::Response(r.emit())),
+            // The card does not answer its own kinds of message.
+            _ => None,
         };
-        vec![Message::new(NodeId::Card, message.from, reply)]
+        reply
+            .map(|payload| Message::new(NodeId::Card, message.from, payload))
+            .into_iter()
+            .collect()
     }
 
     fn status_line(&self) -> String {
         if !self.powered {
             return "unpowered".to_string();
         }
-        let file = self
-            .current_file
-            .map_or("none".to_string(), |f| format!("{f:04X}"));
-        let profile = match &self.terminal_profile {
+        let selection = self.selection(0);
+        let current = selection.ef.unwrap_or(selection.df);
+        let path: Vec<String> = std::iter::once(MF)
+            .chain(self.files.path(current))
+            .map(|fid| format!("{fid:04X}"))
+            .collect();
+        let pin1 = match self.store.load::<Secret>(Slot::Pin(security::PIN1)) {
+            Some(pin) if !pin.enabled => "disabled",
+            Some(pin) if pin.is_blocked() => "blocked",
+            _ if self.session.verified.contains(&security::PIN1) => "verified",
+            _ => "not verified",
+        };
+        let logical: Vec<String> = self
+            .session
+            .channels
+            .open()
+            .filter(|n| *n != 0)
+            .map(|n| n.to_string())
+            .collect();
+        let logical = match logical.as_slice() {
+            [] => String::new(),
+            open => format!("; logical channels {} open", open.join(", ")),
+        };
+        let profile = match &self.session.terminal_profile {
             Some(p) => format!("{} bytes", p.len()),
             None => "not received".to_string(),
         };
-        format!("current file {file}; terminal profile {profile}")
+        format!(
+            "current file {} ({}); PIN1 {pin1}{logical}; terminal profile {profile}",
+            path.join("/"),
+            self.files.file(current).label
+        )
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wire::atr::Atr;
-
-    fn powered() -> Card {
-        let mut card = Card::new();
-        card.reset();
-        card
-    }
-
-    fn run(card: &mut Card, hex: &str) -> Vec<u8> {
-        card.process(&crate::wire::hex::parse(hex).unwrap()).emit()
-    }
-
-    #[test]
-    fn atr_is_valid_with_check_byte() {
-        let atr = Card::atr();
-        assert_eq!(atr.len(), ATR_WITHOUT_TCK.len() + 1);
-        assert!(Atr::parse(&atr).is_ok());
-        assert_eq!(
-            atr[1..].iter().fold(0, |x, b| x ^ b),
-            0,
-            "TCK makes T0..TCK XOR to 0"
-        );
-    }
-
-    #[test]
-    fn select_mf_returns_fcp_through_get_response() {
-        let mut card = powered();
-        let fcp = mf_fcp().emit();
-        assert_eq!(
-            run(&mut card, "00A40004023F00"),
-            vec![0x61, fcp.len() as u8]
-        );
-        let mut expected = fcp.clone();
-        expected.extend([0x90, 0x00]);
-        assert_eq!(
-            run(&mut card, &format!("00C00000{:02X}", fcp.len())),
-            expected
-        );
-        assert_eq!(
-            run(&mut card, "00C0000010"),
-            vec![0x69, 0x85],
-            "nothing left to get"
-        );
-    }
-
-    #[test]
-    fn get_response_with_wrong_le_gets_6cxx() {
-        let mut card = powered();
-        let fcp_len = mf_fcp().emit().len() as u8;
-        run(&mut card, "00A40004023F00");
-        assert_eq!(run(&mut card, "00C0000000"), vec![0x6C, fcp_len]);
-    }
-
-    #[test]
-    fn select_without_data_returns_9000() {
-        let mut card = powered();
-        assert_eq!(run(&mut card, "00A4000C023F00"), vec![0x90, 0x00]);
-    }
-
-    #[test]
-    fn unknown_file_class_and_instruction_get_their_status_words() {
-        let mut card = powered();
-        assert_eq!(run(&mut card, "00A40004022F00"), vec![0x6A, 0x82]);
-        assert_eq!(run(&mut card, "00A40904023F00"), vec![0x6A, 0x86]);
-        assert_eq!(run(&mut card, "A0A40000023F00"), vec![0x6E, 0x00]);
-        assert_eq!(run(&mut card, "80EE000000"), vec![0x6D, 0x00]);
-        assert_eq!(run(&mut card, "00A4"), vec![0x67, 0x00]);
-    }
-
-    #[test]
-    fn terminal_profile_is_stored() {
-        let mut card = powered();
-        assert_eq!(run(&mut card, "801000000301FF00"), vec![0x90, 0x00]);
-        assert_eq!(card.terminal_profile(), Some(&[0x01, 0xFF, 0x00][..]));
-    }
-
-    #[test]
-    fn reset_forgets_the_terminal_profile() {
-        let mut card = powered();
-        run(&mut card, "80100000010F");
-        card.reset();
-        assert_eq!(card.terminal_profile(), None);
-    }
-
-    #[test]
-    fn unpowered_card_stays_silent() {
-        let mut card = Card::new();
-        let message = Message::new(
-            NodeId::Phone,
-            NodeId::Card,
-            Payload::Command(vec![0, 0xA4, 0, 0]),
-        );
-        assert!(card.handle(Instant::ZERO, &message).is_empty());
-    }
-}
+mod tests;

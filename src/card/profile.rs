@@ -1,0 +1,684 @@
+//! The card profile: what makes one card different from another, in one readable TOML
+//! file. The default is [`default_profile.toml`](Profile::DEFAULT_TOML), built into the
+//! crate; [`Profile::from_toml`] reads others, [`Profile::to_toml`] saves one.
+//!
+//! Reading checks everything a card needs: hex that is hex and of the right length,
+//! digits that are digits, no unknown fields (a misspelt key is an error, not a silent
+//! default), and consistency ([`Profile::validate`]). Errors name the line and column, or
+//! the field, in one line.
+//!
+//! Every value in the default profile is public test data (the keys are those of
+//! 3GPP TS 35.208 test set 1); a profile is no place for real subscriber secrets.
+
+use crate::wire::hex;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// A whole card profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The card's identity, stored in EF.ICCID (TS 102 221 §13.2).
+    pub iccid: Iccid,
+    pub usim: Usim,
+    pub pin1: Pin1,
+    pub adm1: Adm1,
+    pub ota: Ota,
+    pub scws: Scws,
+}
+
+/// The USIM application (3GPP TS 31.102).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Usim {
+    /// Its AID: the 3GPP RID `A000000087`, application code `1002` (TS 101 220 annex E).
+    pub aid: Aid,
+    /// The application label in EF.DIR.
+    pub label: String,
+    /// The subscriber identity, in EF.IMSI (TS 31.102 §4.2.2).
+    pub imsi: Imsi,
+    /// Number of MNC digits in the IMSI, 2 or 3: byte 4 of EF.AD (TS 31.102 §4.2.18).
+    pub mnc_length: u8,
+    /// MILENAGE subscriber key K (3GPP TS 35.206).
+    pub k: Hex<16>,
+    /// MILENAGE operator variant OPc (3GPP TS 35.206).
+    pub opc: Hex<16>,
+}
+
+/// PIN1 (key reference `01`) and its unblock key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pin1 {
+    /// 4 to 8 digits.
+    pub value: Pin,
+    /// Tries before the PIN blocks, 1 to 15.
+    pub tries: u8,
+    /// 8 digits.
+    pub puk: Puk,
+    /// Tries before the PUK blocks, 1 to 15.
+    pub puk_tries: u8,
+}
+
+/// ADM1 (key reference `0A`): the issuer's administrative key, 8 bytes of any value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Adm1 {
+    pub value: Hex<8>,
+    /// Tries before the key blocks, 1 to 15.
+    pub tries: u8,
+}
+
+/// Over-the-air security (ETSI TS 102 225): key sets and the applications reachable by
+/// TAR. Data only for now: the OTA layer uses it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ota {
+    pub key_sets: Vec<KeySet>,
+    pub tars: Vec<TarEntry>,
+}
+
+/// One key set, named by its key version number (KVN, the high nibble of KIc and KID,
+/// TS 102 225 §5.1.2–5.1.3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySet {
+    /// 1 to 15.
+    pub kvn: u8,
+    /// Ciphering key.
+    pub kic: OtaKey,
+    /// Cryptographic checksum key.
+    pub kid: OtaKey,
+}
+
+/// A key and its algorithm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtaKey {
+    pub algorithm: Algorithm,
+    pub key: HexBytes,
+}
+
+/// The algorithms KIc and KID can name (TS 102 225 §5.1.2–5.1.3): with KIc, ciphering in
+/// CBC mode; with KID, the CBC-MAC (DES family) or CMAC (AES).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Algorithm {
+    #[serde(rename = "des-cbc")]
+    DesCbc,
+    #[serde(rename = "3des-2key")]
+    TripleDes2Key,
+    #[serde(rename = "3des-3key")]
+    TripleDes3Key,
+    #[serde(rename = "aes")]
+    Aes,
+}
+
+impl Algorithm {
+    /// Key lengths in bytes the algorithm takes.
+    pub fn key_lengths(self) -> &'static [usize] {
+        match self {
+            Algorithm::DesCbc => &[8],
+            Algorithm::TripleDes2Key => &[16],
+            Algorithm::TripleDes3Key => &[24],
+            Algorithm::Aes => &[16, 24, 32],
+        }
+    }
+}
+
+/// An application reachable over the air, by its toolkit application reference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TarEntry {
+    /// The TAR, 3 bytes (TS 101 220 annex D).
+    pub tar: Hex<3>,
+    /// What the TAR reaches, in words.
+    pub application: String,
+    /// The least security a command packet must have to be accepted (the minimum
+    /// security level of TS 102 226 §8.2.1.3.2.4.2, coded like the first SPI byte).
+    pub minimum_security: SecurityLevel,
+}
+
+/// The protection of a command packet, as the first byte of its SPI codes it
+/// (TS 102 225 §5.1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityLevel {
+    pub integrity: Integrity,
+    pub ciphering: bool,
+    pub counter: CounterPolicy,
+}
+
+/// SPI byte 1, b2–b1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Integrity {
+    None,
+    RedundancyCheck,
+    CryptographicChecksum,
+    DigitalSignature,
+}
+
+/// SPI byte 1, b5–b4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CounterPolicy {
+    None,
+    Available,
+    Higher,
+    OneHigher,
+}
+
+/// The Smart Card Web Server's content (see [`crate::card::scws`] for where it lives on
+/// the card).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scws {
+    /// The AID of the SCWS DF; no standard assigns one (see [`crate::card::scws`]).
+    pub aid: Aid,
+    /// The application label in EF.DIR.
+    pub label: String,
+    pub resources: Vec<Resource>,
+}
+
+/// One resource the SCWS serves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// The URL path, from `/`.
+    pub path: String,
+    /// The media type sent in `Content-Type`.
+    pub content_type: String,
+    /// The text of the resource.
+    pub content: String,
+}
+
+/// Why a profile cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProfileError {
+    /// The text is not TOML of the profile's shape (syntax, unknown or missing field,
+    /// bad hex, …).
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// Well-formed, but not a card this emulator can make.
+    Invalid { field: String, problem: String },
+    /// The profile could not be written as TOML.
+    Unsaveable(String),
+}
+
+impl std::fmt::Display for ProfileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProfileError::Syntax {
+                line,
+                column,
+                message,
+            } => write!(f, "line {line}, column {column}: {message}"),
+            ProfileError::Invalid { field, problem } => write!(f, "{field}: {problem}"),
+            ProfileError::Unsaveable(message) => write!(f, "cannot write the profile: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for ProfileError {}
+
+/// Longest application label and SCWS path or media type this card stores (they go in
+/// records of at most 255 bytes).
+const MAX_TEXT: usize = 64;
+
+/// Largest SCWS resource: READ BINARY addresses 15 bits of offset (TS 102 221 §11.1.3).
+pub const MAX_RESOURCE: usize = 0x7FFF;
+
+/// Most SCWS resources: one index record each, and record numbers go up to 254.
+const MAX_RESOURCES: usize = 254;
+
+impl Profile {
+    /// The built-in profile's text.
+    pub const DEFAULT_TOML: &'static str = include_str!("default_profile.toml");
+
+    /// The built-in profile (tested to be valid).
+    pub fn default_profile() -> Profile {
+        Profile::from_toml(Profile::DEFAULT_TOML).expect("the built-in profile is valid")
+    }
+
+    /// Reads and validates a profile.
+    pub fn from_toml(text: &str) -> Result<Profile, ProfileError> {
+        let profile: Profile = toml::from_str(text).map_err(|error| {
+            let start = error.span().map_or(0, |span| span.start);
+            let before = text.get(..start).unwrap_or_default();
+            ProfileError::Syntax {
+                line: before.matches('\n').count() + 1,
+                column: before
+                    .rsplit('\n')
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .count()
+                    + 1,
+                message: error.message().trim().replace('\n', " "),
+            }
+        })?;
+        profile.validate()?;
+        Ok(profile)
+    }
+
+    /// The profile as TOML text that [`Profile::from_toml`] reads back unchanged.
+    pub fn to_toml(&self) -> Result<String, ProfileError> {
+        toml::to_string_pretty(self).map_err(|error| ProfileError::Unsaveable(error.to_string()))
+    }
+
+    /// The checks that span several fields or bound numbers.
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        let invalid = |field: &str, problem: String| {
+            Err(ProfileError::Invalid {
+                field: field.to_string(),
+                problem,
+            })
+        };
+        for (field, tries) in [
+            ("pin1.tries", self.pin1.tries),
+            ("pin1.puk_tries", self.pin1.puk_tries),
+            ("adm1.tries", self.adm1.tries),
+        ] {
+            if !(1..=15).contains(&tries) {
+                return invalid(
+                    field,
+                    format!("{tries} tries: 1 to 15 (63CX shows up to 15)"),
+                );
+            }
+        }
+        if !matches!(self.usim.mnc_length, 2 | 3) {
+            return invalid(
+                "usim.mnc_length",
+                format!("{}: an MNC has 2 or 3 digits", self.usim.mnc_length),
+            );
+        }
+        if self.usim.imsi.0.len() < 3 + usize::from(self.usim.mnc_length) + 1 {
+            return invalid(
+                "usim.imsi",
+                "too short for the MCC, the MNC and at least one MSIN digit".into(),
+            );
+        }
+        if self.usim.aid == self.scws.aid {
+            return invalid("scws.aid", "the same as the USIM's".into());
+        }
+        for (field, label) in [
+            ("usim.label", &self.usim.label),
+            ("scws.label", &self.scws.label),
+        ] {
+            if label.len() > MAX_TEXT {
+                return invalid(field, format!("longer than {MAX_TEXT} bytes"));
+            }
+        }
+        self.validate_ota()?;
+        self.validate_scws()
+    }
+
+    fn validate_ota(&self) -> Result<(), ProfileError> {
+        let mut kvns = BTreeSet::new();
+        for (i, set) in self.ota.key_sets.iter().enumerate() {
+            let field = |name: &str| format!("ota.key_sets[{i}].{name}");
+            if !(1..=15).contains(&set.kvn) || !kvns.insert(set.kvn) {
+                return Err(ProfileError::Invalid {
+                    field: field("kvn"),
+                    problem: format!("{}: KVNs are 1 to 15, each used once", set.kvn),
+                });
+            }
+            for (name, key) in [("kic", &set.kic), ("kid", &set.kid)] {
+                let lengths = key.algorithm.key_lengths();
+                if !lengths.contains(&key.key.0.len()) {
+                    return Err(ProfileError::Invalid {
+                        field: field(name),
+                        problem: format!(
+                            "a {}-byte key; {:?} takes {lengths:?} bytes",
+                            key.key.0.len(),
+                            key.algorithm
+                        ),
+                    });
+                }
+            }
+        }
+        let mut tars = BTreeSet::new();
+        for (i, tar) in self.ota.tars.iter().enumerate() {
+            if !tars.insert(tar.tar.0) {
+                return Err(ProfileError::Invalid {
+                    field: format!("ota.tars[{i}].tar"),
+                    problem: format!("{} appears twice", hex::compact(&tar.tar.0)),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_scws(&self) -> Result<(), ProfileError> {
+        let resources = &self.scws.resources;
+        if resources.is_empty() || resources.len() > MAX_RESOURCES {
+            return Err(ProfileError::Invalid {
+                field: "scws.resources".into(),
+                problem: format!("{} resources: 1 to {MAX_RESOURCES}", resources.len()),
+            });
+        }
+        let mut paths = BTreeSet::new();
+        for (i, resource) in resources.iter().enumerate() {
+            let problem = if !resource.path.starts_with('/')
+                || resource.path.len() > MAX_TEXT
+                || resource.path.contains(char::is_whitespace)
+            {
+                Some((
+                    "path",
+                    format!(
+                        "{:?}: a URL path from '/', no spaces, at most {MAX_TEXT} bytes",
+                        resource.path
+                    ),
+                ))
+            } else if !paths.insert(resource.path.as_str()) {
+                Some(("path", format!("{:?} appears twice", resource.path)))
+            } else if resource.content_type.is_empty()
+                || resource.content_type.len() > MAX_TEXT
+                || !resource.content_type.is_ascii()
+            {
+                Some((
+                    "content_type",
+                    format!(
+                        "{:?}: an ASCII media type of at most {MAX_TEXT} bytes",
+                        resource.content_type
+                    ),
+                ))
+            } else if resource.content.len() > MAX_RESOURCE {
+                Some((
+                    "content",
+                    format!("{} bytes: at most {MAX_RESOURCE}", resource.content.len()),
+                ))
+            } else {
+                None
+            };
+            if let Some((name, problem)) = problem {
+                return Err(ProfileError::Invalid {
+                    field: format!("scws.resources[{i}].{name}"),
+                    problem,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `N` bytes written as `2N` hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Hex<const N: usize>(pub [u8; N]);
+
+impl<const N: usize> TryFrom<String> for Hex<N> {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let bytes = read_hex(&text)?;
+        let array: [u8; N] = bytes.as_slice().try_into().map_err(|_| {
+            format!(
+                "{} bytes where {N} are expected ({} hex digits)",
+                bytes.len(),
+                2 * N
+            )
+        })?;
+        Ok(Hex(array))
+    }
+}
+
+impl<const N: usize> From<Hex<N>> for String {
+    fn from(value: Hex<N>) -> String {
+        hex::compact(&value.0)
+    }
+}
+
+/// Bytes of any length, written in hex.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct HexBytes(pub Vec<u8>);
+
+impl TryFrom<String> for HexBytes {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        read_hex(&text).map(HexBytes)
+    }
+}
+
+impl From<HexBytes> for String {
+    fn from(value: HexBytes) -> String {
+        hex::compact(&value.0)
+    }
+}
+
+/// An application identifier: a 5-byte RID and up to 11 bytes of PIX (ISO/IEC 7816-5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Aid(pub Vec<u8>);
+
+impl TryFrom<String> for Aid {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let bytes = read_hex(&text)?;
+        if !(5..=16).contains(&bytes.len()) {
+            return Err(format!(
+                "an AID has 5 to 16 bytes, not {} (ISO/IEC 7816-5)",
+                bytes.len()
+            ));
+        }
+        Ok(Aid(bytes))
+    }
+}
+
+impl From<Aid> for String {
+    fn from(value: Aid) -> String {
+        hex::compact(&value.0)
+    }
+}
+
+/// A string of `MIN` to `MAX` decimal digits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Digits<const MIN: usize, const MAX: usize>(String);
+
+/// An IMSI: MCC, MNC and MSIN, at most 15 digits (3GPP TS 23.003 §2.2).
+pub type Imsi = Digits<6, 15>;
+/// A PIN: 4 to 8 digits (TS 102 221 §9.5.2).
+pub type Pin = Digits<4, 8>;
+/// An unblock key: 8 digits (TS 102 221 §9.5.2).
+pub type Puk = Digits<8, 8>;
+
+impl<const MIN: usize, const MAX: usize> Digits<MIN, MAX> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> TryFrom<String> for Digits<MIN, MAX> {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        read_digits(&text, MIN, MAX).map(Digits)
+    }
+}
+
+impl<const MIN: usize, const MAX: usize> From<Digits<MIN, MAX>> for String {
+    fn from(value: Digits<MIN, MAX>) -> String {
+        value.0
+    }
+}
+
+/// An ICCID: 19 or 20 digits whose last is the Luhn check digit (ITU-T E.118).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Iccid(String);
+
+impl Iccid {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Iccid {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let digits = read_digits(&text, 19, 20)?;
+        if !luhn_valid(&digits) {
+            return Err(format!(
+                "{digits}: the last digit is not the Luhn check digit (ITU-T E.118)"
+            ));
+        }
+        Ok(Iccid(digits))
+    }
+}
+
+impl From<Iccid> for String {
+    fn from(value: Iccid) -> String {
+        value.0
+    }
+}
+
+fn read_hex(text: &str) -> Result<Vec<u8>, String> {
+    hex::parse(text).map_err(|error| format!("bad hex {text:?}: {error}"))
+}
+
+fn read_digits(text: &str, min: usize, max: usize) -> Result<String, String> {
+    if !text.chars().all(|c| c.is_ascii_digit()) || !(min..=max).contains(&text.len()) {
+        let count = if min == max {
+            format!("{min}")
+        } else {
+            format!("{min} to {max}")
+        };
+        return Err(format!("{text:?}: expected {count} decimal digits"));
+    }
+    Ok(text.to_string())
+}
+
+/// The Luhn check (ISO/IEC 7812-1 annex B) over decimal digits.
+fn luhn_valid(digits: &str) -> bool {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            match (i % 2 == 1, d * 2) {
+                (false, _) => d,
+                (true, doubled) if doubled > 9 => doubled - 9,
+                (true, doubled) => doubled,
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(find: &str, replace: &str) -> String {
+        assert!(Profile::DEFAULT_TOML.contains(find), "{find}");
+        Profile::DEFAULT_TOML.replacen(find, replace, 1)
+    }
+
+    fn error(text: &str) -> String {
+        Profile::from_toml(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn default_profile_is_valid() {
+        let profile = Profile::default_profile();
+        assert_eq!(profile.usim.imsi.as_str(), "001010123456789");
+        assert!(profile
+            .scws
+            .resources
+            .iter()
+            .any(|r| r.path == "/index.html"));
+        assert!(!profile.ota.key_sets.is_empty());
+    }
+
+    #[test]
+    fn saved_profile_reads_back_the_same() {
+        let profile = Profile::default_profile();
+        let saved = profile.to_toml().unwrap();
+        assert_eq!(Profile::from_toml(&saved), Ok(profile));
+    }
+
+    #[test]
+    fn bad_hex_is_reported_with_its_line() {
+        let text = with(
+            "k = \"465B5CE8B199B49FAA5F0A2EE238A6BC\"",
+            "k = \"465B5CE8B199B49FAA5F0A2EE238A6BG\"",
+        );
+        let message = error(&text);
+        assert!(message.contains("'G' is not a hex digit"), "{message}");
+        let line = text.lines().position(|l| l.starts_with("k = ")).unwrap() + 1;
+        assert!(message.starts_with(&format!("line {line},")), "{message}");
+        assert_eq!(message.lines().count(), 1);
+    }
+
+    #[test]
+    fn wrong_lengths_are_errors() {
+        let message = error(&with(
+            "opc = \"CD63CB71954A9F4E48A5994E37A02BAF\"",
+            "opc = \"CD63CB71954A9F4E48A5994E37A02B\"",
+        ));
+        assert!(
+            message.contains("15 bytes where 16 are expected"),
+            "{message}"
+        );
+        let message = error(&with("value = \"1234\"", "value = \"123\""));
+        assert!(message.contains("4 to 8 decimal digits"), "{message}");
+        let message = error(&with(
+            "imsi = \"001010123456789\"",
+            "imsi = \"0010101234567890\"",
+        ));
+        assert!(message.contains("6 to 15 decimal digits"), "{message}");
+    }
+
+    #[test]
+    fn unknown_fields_are_errors() {
+        let message = error(&with("mnc_length = 2", "mnc_length = 2\nmnc_lenght = 2"));
+        assert!(message.contains("unknown field `mnc_lenght`"), "{message}");
+    }
+
+    #[test]
+    fn iccid_needs_its_check_digit() {
+        let message = error(&with("89882110000000000010", "89882110000000000011"));
+        assert!(message.contains("Luhn"), "{message}");
+    }
+
+    #[test]
+    fn consistency_is_checked_by_field() {
+        let cases = [
+            ("mnc_length = 2", "mnc_length = 4", "usim.mnc_length: 4"),
+            ("tries = 3", "tries = 16", "pin1.tries: 16 tries"),
+            (
+                "algorithm = \"aes\"",
+                "algorithm = \"des-cbc\"",
+                "ota.key_sets[0].kic",
+            ),
+            (
+                "path = \"/style.css\"",
+                "path = \"/index.html\"",
+                "appears twice",
+            ),
+            (
+                "path = \"/style.css\"",
+                "path = \"style.css\"",
+                "scws.resources[2].path",
+            ),
+        ];
+        for (find, replace, expected) in cases {
+            let message = error(&with(find, replace));
+            assert!(message.contains(expected), "{find}: {message}");
+        }
+    }
+
+    #[test]
+    fn luhn_check_digit() {
+        assert!(luhn_valid("79927398713"));
+        assert!(!luhn_valid("79927398710"));
+    }
+}
