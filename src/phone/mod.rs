@@ -9,6 +9,7 @@
 //!   Off ──PowerOn──▶ ExpectAtr ──ATR──▶ ExpectSelectStatus ──61XX──▶ ExpectFcp
 //!                                                                       │ 9000
 //!   Ready ◀──9000/91XX── ExpectProfileStatus ◀──────────────────────────┘
+//!   Ready ──SendApdu──▶ ExpectUserResponse ──response──▶ Ready
 //!   (any state) ──bad ATR / unexpected status──▶ Failed
 //! ```
 
@@ -32,6 +33,8 @@ pub enum PhoneState {
     ExpectProfileStatus,
     /// Start-up done: the card is ready for use.
     Ready,
+    /// A command APDU the user asked for is at the card.
+    ExpectUserResponse,
     /// Start-up stopped; the reason in words.
     Failed(String),
 }
@@ -44,6 +47,8 @@ pub struct Phone {
     atr: Option<Vec<u8>>,
     /// The MF's FCP template, once received.
     mf_fcp: Option<Vec<u8>>,
+    /// The card's answer to the last APDU the user sent.
+    last_user_response: Option<Vec<u8>>,
 }
 
 impl Phone {
@@ -63,6 +68,16 @@ impl Phone {
     /// The MF's FCP template as the card returned it, once received.
     pub fn mf_fcp(&self) -> Option<&[u8]> {
         self.mf_fcp.as_deref()
+    }
+
+    /// The card's answer to the last APDU the user sent.
+    pub fn last_user_response(&self) -> Option<&[u8]> {
+        self.last_user_response.as_deref()
+    }
+
+    /// Whether the phone can send a user's APDU now (start-up done, nothing outstanding).
+    pub fn accepts_user_apdu(&self) -> bool {
+        self.state == PhoneState::Ready
     }
 
     /// Reacts to one delivered message; returns the APDU or signal to send to the card.
@@ -113,7 +128,17 @@ impl Phone {
                     self.unexpected("TERMINAL PROFILE", sw.to_bytes())
                 }
             }
-            // Anything else (a stray ATR, a response with no command outstanding) is ignored.
+            (PhoneState::Ready, Payload::Action(Action::SendApdu(bytes))) => {
+                self.state = PhoneState::ExpectUserResponse;
+                Some(Payload::Command(bytes.clone()))
+            }
+            (PhoneState::ExpectUserResponse, Payload::Response(bytes)) => {
+                self.last_user_response = Some(bytes.clone());
+                self.state = PhoneState::Ready;
+                None
+            }
+            // Anything else (a stray ATR, a response with no command outstanding, a user's
+            // APDU before start-up is done) is ignored.
             _ => None,
         }
     }
@@ -163,6 +188,7 @@ impl Node for Phone {
             PhoneState::ExpectFcp => "waiting for the MF's FCP".to_string(),
             PhoneState::ExpectProfileStatus => "waiting for TERMINAL PROFILE status".to_string(),
             PhoneState::Ready => "ready: card initialised".to_string(),
+            PhoneState::ExpectUserResponse => "waiting for the card's answer".to_string(),
             PhoneState::Failed(reason) => format!("start-up failed: {reason}"),
         }
     }
@@ -233,6 +259,37 @@ mod tests {
         assert!(
             matches!(phone.state(), PhoneState::Failed(reason) if reason.starts_with("SELECT MF answered 6A82"))
         );
+    }
+
+    #[test]
+    fn forwards_a_user_apdu_once_ready_and_keeps_the_answer() {
+        let mut timeline = Timeline::new(World::power_on(1));
+        timeline.run(100);
+        let before = timeline.log().len();
+        timeline.act(Action::SendApdu(vec![
+            0x00, 0xA4, 0x00, 0x0C, 0x02, 0x2F, 0xE2,
+        ]));
+        timeline.run(100);
+        let titles: Vec<&str> = timeline.log()[before..]
+            .iter()
+            .map(|e| e.title.as_str())
+            .collect();
+        assert_eq!(titles, ["Send APDU", "SELECT", "90 00"]);
+        assert_eq!(
+            timeline.head().phone().last_user_response(),
+            Some(&[0x90, 0x00][..])
+        );
+        assert!(timeline.head().phone().accepts_user_apdu());
+    }
+
+    #[test]
+    fn ignores_a_user_apdu_before_start_up() {
+        let mut phone = Phone::new();
+        assert_eq!(
+            phone.react(&Payload::Action(Action::SendApdu(vec![0, 0xB0, 0, 0, 1]))),
+            None
+        );
+        assert_eq!(phone.state(), &PhoneState::Off);
     }
 
     #[test]

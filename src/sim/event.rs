@@ -160,6 +160,12 @@ impl Event {
 /// A title and a field tree for a payload.
 fn describe(payload: &Payload, command: Option<&[u8]>) -> (String, Field) {
     match payload {
+        Payload::Action(Action::SendApdu(bytes)) => (
+            "Send APDU".to_string(),
+            Field::new("action", "User action: send APDU", 0, 0)
+                .with_value(hex::spaced(bytes))
+                .with_note("The phone forwards this command APDU to the card as it is."),
+        ),
         Payload::Action(action) => (
             action.title().to_string(),
             Field::new("action", "User action", 0, 0).with_value(action.title()),

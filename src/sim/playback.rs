@@ -1,6 +1,6 @@
 //! Playback over a recorded run: the cursor the UI and the command line move.
 
-use super::{Event, Timeline, World};
+use super::{Action, Event, Timeline, World};
 
 /// A recording plus a cursor: how many of its events are shown. Stepping forward past the
 /// end records a new step; stepping back only moves the cursor, and [`Playback::world`]
@@ -81,6 +81,14 @@ impl Playback {
         self.cursor
     }
 
+    /// Does `action` at the cursor: events recorded after the cursor are forgotten (the run
+    /// branches here), the action is queued and shown as the next event.
+    pub fn act(&mut self, action: Action) {
+        self.timeline.truncate(self.cursor);
+        self.timeline.act(action);
+        self.step_forward();
+    }
+
     /// Starts over: a fresh world from the same seed, nothing shown.
     pub fn reset(&mut self) {
         *self = Playback::new(self.seed);
@@ -130,6 +138,23 @@ mod tests {
         playback.seek(1);
         assert_eq!(playback.world().steps(), 1);
         assert!(!playback.world().is_quiescent());
+    }
+
+    #[test]
+    fn acting_in_the_past_branches_the_run() {
+        let mut playback = Playback::new(5);
+        playback.seek(usize::MAX);
+        let end = playback.cursor();
+        playback.seek(end - 2);
+        playback.act(Action::PowerOn);
+        assert_eq!(playback.cursor(), end - 1);
+        assert_eq!(
+            playback.current().map(|e| e.title.as_str()),
+            Some("Power on")
+        );
+        assert_eq!(playback.recorded().len(), end - 1, "the old future is gone");
+        playback.seek(usize::MAX);
+        assert!(playback.at_end());
     }
 
     #[test]

@@ -54,6 +54,18 @@ impl Timeline {
         self.snapshot();
     }
 
+    /// Forgets every event after the first `k`, and any user action queued after step `k`
+    /// (a "what if" branch starts here): the head becomes the world after `k` steps.
+    pub fn truncate(&mut self, k: usize) {
+        if k >= self.log.len() {
+            return;
+        }
+        self.snapshots
+            .retain(|(taken, _)| *taken < k || *taken == 0);
+        self.log.truncate(k);
+        self.head = self.state_at(k);
+    }
+
     /// Records the head as the snapshot for the current log length.
     fn snapshot(&mut self) {
         let k = self.log.len();
@@ -165,6 +177,35 @@ mod tests {
                 replay.act(Action::PowerOn);
             }
             assert_eq!(timeline.state_at(k), replay, "state after step {k}");
+        }
+    }
+
+    #[test]
+    fn truncate_branches_from_an_earlier_step() {
+        let mut timeline = recorded(11);
+        let full = timeline.clone();
+        timeline.truncate(4);
+        assert_eq!(timeline.log(), &full.log()[..4]);
+        assert_eq!(timeline.head(), &full.state_at(4));
+        timeline.run(10_000);
+        assert_eq!(
+            timeline.log(),
+            full.log(),
+            "the same world replays the same steps"
+        );
+        timeline.truncate(2);
+        timeline.act(Action::PowerOn);
+        timeline.run(10_000);
+        assert_eq!(timeline.log()[2].title, "Power on");
+        for k in 0..=timeline.log().len() {
+            let mut replay = full.state_at(2);
+            replay.act(Action::PowerOn);
+            for _ in 2..k {
+                replay.step();
+            }
+            if k >= 2 {
+                assert_eq!(timeline.state_at(k), replay, "state after step {k}");
+            }
         }
     }
 

@@ -8,23 +8,27 @@ use rand_pcg::Pcg32;
 use serde::{Deserialize, Serialize};
 
 /// Something the person driving the emulator does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Action {
     /// Switch the phone on: it resets the card and runs its start-up sequence.
     PowerOn,
+    /// Have the phone send this command APDU to the card, as a PC/SC tool would: the
+    /// response comes back as it is (a `61XX` is not followed up automatically).
+    SendApdu(Vec<u8>),
 }
 
 impl Action {
-    pub fn title(self) -> &'static str {
+    pub fn title(&self) -> &'static str {
         match self {
             Action::PowerOn => "Power on",
+            Action::SendApdu(_) => "Send APDU",
         }
     }
 
     /// The node an action is delivered to.
-    fn target(self) -> NodeId {
+    fn target(&self) -> NodeId {
         match self {
-            Action::PowerOn => NodeId::Phone,
+            Action::PowerOn | Action::SendApdu(_) => NodeId::Phone,
         }
     }
 }
