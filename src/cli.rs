@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod ota;
+
 /// Exit code for input that could not be read or decoded.
 const BAD_INPUT: u8 = 2;
 
@@ -86,6 +88,12 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         hex: Vec<String>,
     },
+    /// OTA secured packets (ETSI TS 102 225, 3GPP TS 31.115): build a command packet and
+    /// its SMS, read a proof of receipt.
+    Ota {
+        #[command(subcommand)]
+        command: ota::OtaCommand,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -102,6 +110,7 @@ pub fn main() -> ExitCode {
             json,
         } => milenage_command(&k, op.as_deref(), opc.as_deref(), &rand, &sqn, &amf, json),
         Command::Apdu { profile, json, hex } => apdu_command(profile.as_deref(), json, &hex),
+        Command::Ota { command } => ota::run(command),
     }
 }
 

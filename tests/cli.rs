@@ -407,3 +407,216 @@ fn apdu_bad_hex_or_profile_is_one_line_on_stderr_and_exit_code_2() {
     );
     std::fs::remove_file(&bad_profile).ok();
 }
+
+/// The OTA vector of shared/vectors/README.md (osmocom pySim): keys, SPI, KIc, KID.
+const OTA_SECURITY: [&str; 10] = [
+    "--spi",
+    "0619",
+    "--kic",
+    "35",
+    "--kid",
+    "35",
+    "--kic-key",
+    "300102030405060708090a0b0c0d0e0f",
+    "--kid-key",
+    "301102030405060708090a0b0c0d0e0f",
+];
+const OTA_COMMAND: &str = "00201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f";
+const OTA_POR: &str = "027100001c12b000118bb989492c632529326a2f4681feb37c825bc9021c9f6d0b";
+
+fn ota(subcommand: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["ota", subcommand];
+    args.extend(OTA_SECURITY);
+    args.extend(extra);
+    bipscope(&args)
+}
+
+#[test]
+fn ota_encode_reproduces_the_shared_vector() {
+    let output = ota(
+        "encode",
+        &["--tar", "b00011", "--cntr", "0000000000", "00a40004023f00"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{OTA_COMMAND}\n"));
+}
+
+#[test]
+fn ota_encode_sms_prints_the_sms_deliver_on_a_second_line() {
+    let output = ota(
+        "encode",
+        &[
+            "--tar",
+            "b00011",
+            "--cntr",
+            "0000000000",
+            "--sms",
+            "--originator",
+            "+12025550100",
+            "--scts",
+            "240102134530+04",
+            "00a40004023f00",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0], OTA_COMMAND);
+    // First octet 44 (no more messages, UDHI), OA +12025550100, PID 7F, DCS F6, SCTS,
+    // UDL 37, UDH 02 70 00, then the packet.
+    assert_eq!(
+        lines[1],
+        format!("440b912120550501f07ff64210203154034025027000{OTA_COMMAND}")
+    );
+    let decoded = bipscope(&[
+        "ota",
+        "encode",
+        "--spi",
+        "0000",
+        "--kic",
+        "00",
+        "--kid",
+        "00",
+        "--tar",
+        "b00011",
+        "--cntr",
+        "0000000001",
+        "--sms",
+        "--originator",
+        "OTA",
+        "00",
+    ]);
+    assert!(decoded.status.success(), "{}", stderr(&decoded));
+    assert!(stdout(&decoded)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .starts_with("4406d04f6a107ff6"));
+}
+
+#[test]
+fn ota_encode_splits_a_long_packet_over_concatenated_sms() {
+    let data = "00".repeat(200);
+    let output = ota(
+        "encode",
+        &[
+            "--tar",
+            "b00011",
+            "--cntr",
+            "0000000000",
+            "--sms",
+            "--reference",
+            "9",
+            &data,
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "packet + 2 SMS: {text}");
+    assert!(lines[1].contains("8c07000309020170000"), "{}", lines[1]);
+    assert!(lines[2].contains("050003090202"), "{}", lines[2]);
+}
+
+#[test]
+fn ota_decode_por_reads_the_shared_vector_with_or_without_udh() {
+    for por in [OTA_POR, &OTA_POR[6..]] {
+        let output = ota("decode-por", &[por]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let text = stdout(&output);
+        assert!(text.contains("status 00 PoR OK"), "{text}");
+        assert!(text.contains("TAR B00011"), "{text}");
+        assert!(text.contains("counter: 0000000000"), "{text}");
+        assert!(text.contains("1 command executed"), "{text}");
+        assert!(text.contains("last status word: 6132"), "{text}");
+        assert!(text.contains("verified"), "{text}");
+    }
+}
+
+#[test]
+fn ota_bad_input_is_one_line_on_stderr_and_exit_code_2() {
+    let tampered = format!("{}00", &OTA_POR[..OTA_POR.len() - 2]);
+    let cases: Vec<Output> = vec![
+        ota("decode-por", &[&tampered]),
+        ota("decode-por", &["0271"]),
+        ota("decode-por", &["zz"]),
+        ota("encode", &["--tar", "b000", "--cntr", "0000000000", "00"]),
+        ota("encode", &["--tar", "b00011", "--cntr", "00", "00"]),
+        ota("encode", &["--tar", "b00011", "--cntr", "0000000000", "0g"]),
+        ota(
+            "encode",
+            &[
+                "--tar",
+                "b00011",
+                "--cntr",
+                "0000000000",
+                "--sms",
+                "--scts",
+                "yesterday",
+                "00",
+            ],
+        ),
+        bipscope(&[
+            "ota",
+            "encode",
+            "--spi",
+            "0619",
+            "--kic",
+            "31",
+            "--kid",
+            "35",
+            "--kic-key",
+            "3001020304050607",
+            "--kid-key",
+            "301102030405060708090a0b0c0d0e0f",
+            "--tar",
+            "b00011",
+            "--cntr",
+            "0000000000",
+            "00",
+        ]),
+        bipscope(&[
+            "ota",
+            "encode",
+            "--spi",
+            "0619",
+            "--kic",
+            "35",
+            "--kid",
+            "35",
+            "--tar",
+            "b00011",
+            "--cntr",
+            "0000000000",
+            "00",
+        ]),
+    ];
+    for output in cases {
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+        assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    }
+    let single_des = bipscope(&[
+        "ota",
+        "encode",
+        "--spi",
+        "0619",
+        "--kic",
+        "31",
+        "--kid",
+        "35",
+        "--kic-key",
+        "3001020304050607",
+        "--tar",
+        "b00011",
+        "--cntr",
+        "0000000000",
+        "00",
+    ]);
+    assert!(
+        stderr(&single_des).contains("single DES"),
+        "{}",
+        stderr(&single_des)
+    );
+}

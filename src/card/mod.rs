@@ -38,6 +38,7 @@ mod channels;
 mod file_access;
 pub mod fs;
 mod layout;
+pub mod ota;
 mod pin;
 pub mod profile;
 pub mod scws;

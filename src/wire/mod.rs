@@ -15,6 +15,8 @@ pub mod error;
 pub mod fcp;
 pub mod field;
 pub mod hex;
+pub mod ota;
+pub mod sms;
 pub mod status;
 
 pub use error::DecodeError;
