@@ -6,8 +6,10 @@
 //!   [`scws`] is where the web server's content lives;
 //! - [`storage`]: the journalled, tear-proof persistent store every change goes through;
 //! - [`security`]: PINs and the access rules of EF.ARR;
-//! - `select`, `file_access`, `pin`, `channels`, `authenticate`: the commands, one family
-//!   per file; [`usim`] computes AUTHENTICATE.
+//! - `select`, `file_access`, `pin`, `channels`, `authenticate`, `cat`: the commands, one
+//!   family per file; [`usim`] computes AUTHENTICATE;
+//! - [`toolkit`]: the toolkit (CAT) engine, the terminal profile and the proactive
+//!   command queue that FETCH, TERMINAL RESPONSE and ENVELOPE (`cat`) act on.
 //!
 //! Commands (ETSI TS 102 221 §10–11; the class byte `0X` or `8X` names logical channel
 //! 0–3):
@@ -23,6 +25,9 @@
 //! | GET RESPONSE | `0X C0` | data `90 00` / `61XX` | `6CXX` `6985` `6A86` |
 //! | AUTHENTICATE (USIM) | `0X 88` | `61XX` (RES CK IK, or AUTS) | `6985` `6982` `9862` `9864` `6A86` `6700` `6A80` |
 //! | TERMINAL PROFILE | `80 10` | `90 00` | `6700` |
+//! | FETCH | `80 12` | `D0…` `90 00` | `6985` `6CXX` `6A86` `6700` `6E00` |
+//! | TERMINAL RESPONSE | `80 14` | `90 00` / `91XX` | `6985` `6A80` `6700` `6A86` `6E00` |
+//! | ENVELOPE | `80 C2` | `90 00` | `9300` `6F00` `6A81` `6A80` `6700` `6A86` `6E00` |
 //!
 //! Any class but `0X`/`8X` gets `6E00` (`6882` with secure messaging, `6881` for channels
 //! 4–19), an instruction the card does not know `6D00`, a known one in the wrong class
@@ -32,8 +37,16 @@
 //! The card speaks T=0: the data of a case 4 command (command data in, response data
 //! out) wait for GET RESPONSE behind `61XX` (TS 102 221 §7.3.1.1.4); a case 2 command
 //! whose Le is wrong gets `6CXX`, XX the right length.
+//!
+//! While a proactive command waits for FETCH, any command that would end `90 00` ends
+//! `91 XX` instead, XX the length of the `D0` template (TS 102 221 §7.4.2.1), on any
+//! channel; refusals keep their status word. `61XX` takes precedence: a case 4 command
+//! still answers `61XX`, and the GET RESPONSE that hands over the last bytes ends `91
+//! XX` (the T=0 procedure of §7.3.1.1.4 must finish before the terminal can FETCH). The
+//! status words chosen for the CAT commands are argued in `cat`.
 
 mod authenticate;
+mod cat;
 mod channels;
 mod file_access;
 pub mod fs;
@@ -45,6 +58,7 @@ pub mod scws;
 pub mod security;
 mod select;
 pub mod storage;
+pub mod toolkit;
 pub mod usim;
 
 pub use profile::{Profile, ProfileError};
@@ -58,6 +72,7 @@ use fs::FileTree;
 use security::Secret;
 use std::collections::BTreeSet;
 use storage::{PowerLost, Slot, Store};
+use toolkit::{Refused, Toolkit};
 
 /// File identifier of the master file (TS 102 221 §8.2).
 pub const MF: u16 = fs::MF_ID;
@@ -92,8 +107,9 @@ struct Session {
     verified: BTreeSet<u8>,
     /// Response data waiting for GET RESPONSE (TS 102 221 §7.3.1.1.4) on a channel.
     pending: Option<(u8, Vec<u8>)>,
-    /// The last TERMINAL PROFILE the phone sent (ETSI TS 102 223 §5.2).
-    terminal_profile: Option<Vec<u8>>,
+    /// The toolkit engine: terminal profile and proactive commands (a proactive session
+    /// ends with the power, TS 102 223 §6.2).
+    toolkit: Toolkit,
 }
 
 impl Session {
@@ -102,7 +118,7 @@ impl Session {
             channels: Channels::new(),
             verified: BTreeSet::new(),
             pending: None,
-            terminal_profile: None,
+            toolkit: Toolkit::new(),
         }
     }
 }
@@ -177,7 +193,22 @@ impl Card {
 
     /// The terminal profile received since the last reset, if any.
     pub fn terminal_profile(&self) -> Option<&[u8]> {
-        self.session.terminal_profile.as_deref()
+        self.session.toolkit.profile().map(|p| p.bytes())
+    }
+
+    /// The toolkit engine: its state, the commands queued, the last one completed.
+    pub fn toolkit(&self) -> &Toolkit {
+        &self.session.toolkit
+    }
+
+    /// Raises a proactive command ([`Toolkit::raise`]): from the next command on, the
+    /// card announces it with `91 XX`. Refused, and nothing changed, when the terminal
+    /// profile does not declare what it needs.
+    pub fn raise_proactive(
+        &mut self,
+        command: crate::wire::cat::ProactiveCommand,
+    ) -> Result<(), Refused> {
+        self.session.toolkit.raise(command)
     }
 
     pub fn is_powered(&self) -> bool {
@@ -274,7 +305,19 @@ impl Card {
             return Err(StatusWord::LOGICAL_CHANNEL_NOT_SUPPORTED.into());
         }
         let response = handler(self, channel, &command)?;
-        Ok(self.deliver(channel, &command, response))
+        let response = self.deliver(channel, &command, response);
+        Ok(self.announce_proactive(response))
+    }
+
+    /// `90 00` becomes `91 XX` while a proactive command waits for FETCH (TS 102 221
+    /// §7.4.2.1); any other status word stays.
+    fn announce_proactive(&self, mut response: ResponseApdu) -> ResponseApdu {
+        if response.sw == StatusWord::NO_ERROR {
+            if let Some(pending) = self.session.toolkit.pending_status() {
+                response.sw = pending;
+            }
+        }
+        response
     }
 
     /// T=0 returns the data of a case 4 command through GET RESPONSE: keep them and say
@@ -325,12 +368,13 @@ impl Card {
     }
 
     /// TERMINAL PROFILE (TS 102 221 §11.2.1, content TS 102 223 §5.2): stored and consulted
-    /// before the card raises any proactive command.
+    /// before the card raises any proactive command. A second one replaces the first
+    /// and changes nothing else.
     fn store_terminal_profile(&mut self, _channel: u8, command: &CommandApdu) -> Answer {
         if command.data.is_empty() {
             return Err(StatusWord::WRONG_LENGTH.into());
         }
-        self.session.terminal_profile = Some(command.data.clone());
+        self.session.toolkit.set_profile(&command.data);
         Ok(ResponseApdu::status(StatusWord::NO_ERROR))
     }
 }
@@ -349,6 +393,9 @@ const UNBLOCK_PIN: u8 = 0x2C;
 const MANAGE_CHANNEL: u8 = 0x70;
 const GET_RESPONSE: u8 = 0xC0;
 const TERMINAL_PROFILE: u8 = 0x10;
+const FETCH: u8 = 0x12;
+const TERMINAL_RESPONSE: u8 = 0x14;
+const ENVELOPE: u8 = 0xC2;
 const AUTHENTICATE: u8 = 0x88;
 
 /// The instructions this card knows, their class and their handler (TS 102 221 §10.1.2
@@ -369,6 +416,9 @@ fn instruction(ins: u8) -> Option<(Class, Handler)> {
         MANAGE_CHANNEL => (Class::Iso, Card::manage_channel),
         GET_RESPONSE => (Class::Iso, Card::get_response),
         TERMINAL_PROFILE => (Class::Uicc, Card::store_terminal_profile),
+        FETCH => (Class::Uicc, Card::fetch),
+        TERMINAL_RESPONSE => (Class::Uicc, Card::terminal_response),
+        ENVELOPE => (Class::Uicc, Card::envelope),
         AUTHENTICATE => (Class::Iso, Card::authenticate),
         _ => return None,
     })
@@ -454,12 +504,30 @@ impl Node for Card {
             [] => String::new(),
             open => format!("; logical channels {} open", open.join(", ")),
         };
-        let profile = match &self.session.terminal_profile {
-            Some(p) => format!("{} bytes", p.len()),
+        let toolkit = &self.session.toolkit;
+        let profile = match toolkit.profile() {
+            Some(p) => format!("{} bytes", p.bytes().len()),
             None => "not received".to_string(),
         };
+        let proactive = match toolkit.state() {
+            toolkit::State::Idle => String::new(),
+            toolkit::State::ExpectFetch(command) => {
+                let behind = match toolkit.queued().count().saturating_sub(1) {
+                    0 => String::new(),
+                    n => format!(" ({n} more queued)"),
+                };
+                format!(
+                    "; proactive {} pending{behind}",
+                    command.details().command_type
+                )
+            }
+            toolkit::State::ExpectTerminalResponse(command) => format!(
+                "; awaiting TERMINAL RESPONSE to {}",
+                command.details().command_type
+            ),
+        };
         format!(
-            "current file {} ({}); PIN1 {pin1}{logical}; terminal profile {profile}",
+            "current file {} ({}); PIN1 {pin1}{logical}; terminal profile {profile}{proactive}",
             path.join("/"),
             self.files.file(current).label
         )

@@ -9,7 +9,7 @@
 use crate::wire::apdu::{instruction_name, CommandApdu, ResponseApdu};
 use crate::wire::atr::Atr;
 use crate::wire::cat::{
-    Envelope, EventDownload, ProactiveCommand, SmsPpDownload, TerminalResponse,
+    Envelope, EventDownload, ProactiveCommand, SmsPpDownload, TerminalProfile, TerminalResponse,
 };
 use crate::wire::field::FieldFill;
 use crate::wire::{ber_tlv, fcp, hex, DecodeError, Field};
@@ -118,11 +118,11 @@ fn ber_tlv_tree(bytes: &[u8]) -> Result<Field, DecodeError> {
 /// Decodes a command APDU (ISO/IEC 7816-4 §5.1, TS 102 221 §10) and its data field by
 /// instruction: ENVELOPE (`C2`) → the CAT template inside (TS 102 223 §7); TERMINAL
 /// RESPONSE (`14`) → terminal response (§6.8); TERMINAL PROFILE (`10`) → profile bytes
-/// with the BIP-related bits named (§5.2); SELECT (`A4`) → file identifier, path or
-/// AID (TS 102 221 §11.1.1). P1/P2 get notes for SELECT, STATUS, MANAGE CHANNEL,
-/// READ/UPDATE BINARY and RECORD, and the PIN commands. Nested fields keep offsets
-/// into the whole APDU; when the data field cannot be decoded the APDU decoding is
-/// kept and `apdu.data.undecodable` carries the error.
+/// with the facility bits named (§5.2, [`TerminalProfile::describe`]); SELECT (`A4`) →
+/// file identifier, path or AID (TS 102 221 §11.1.1). P1/P2 get notes for SELECT,
+/// STATUS, MANAGE CHANNEL, READ/UPDATE BINARY and RECORD, and the PIN commands. Nested
+/// fields keep offsets into the whole APDU; when the data field cannot be decoded the
+/// APDU decoding is kept and `apdu.data.undecodable` carries the error.
 pub fn command_apdu(bytes: &[u8]) -> Result<Field, DecodeError> {
     let apdu = CommandApdu::parse(bytes)?;
     let mut root = apdu.describe();
@@ -131,7 +131,7 @@ pub fn command_apdu(bytes: &[u8]) -> Result<Field, DecodeError> {
         let inner = match apdu.ins {
             0xC2 => Some(envelope_data(&apdu.data)),
             0x14 => Some(TerminalResponse::parse(&apdu.data).map(|t| t.describe())),
-            0x10 => Some(Ok(terminal_profile(&apdu.data))),
+            0x10 => Some(Ok(TerminalProfile::new(apdu.data.as_slice()).describe())),
             0xA4 => Some(select_data(&apdu)),
             _ => None,
         };
@@ -408,99 +408,6 @@ fn select_data(apdu: &CommandApdu) -> Result<Field, DecodeError> {
         }
     }
     Ok(root)
-}
-
-/// The TERMINAL PROFILE bits a BIP engineer checks (TS 102 223 §5.2), by byte number
-/// (1-based) and bit (b1 first).
-const PROFILE_BITS: [(usize, [&str; 8]); 5] = [
-    (
-        5,
-        [
-            "SET UP EVENT LIST",
-            "MT call event",
-            "call connected event",
-            "call disconnected event",
-            "location status event",
-            "user activity event",
-            "idle screen available event",
-            "card reader status event",
-        ],
-    ),
-    (
-        6,
-        [
-            "language selection event",
-            "browser termination event",
-            "data available event",
-            "channel status event",
-            "access technology change event",
-            "display parameters changed event",
-            "local connection event",
-            "network search mode change event",
-        ],
-    ),
-    (
-        12,
-        [
-            "OPEN CHANNEL",
-            "CLOSE CHANNEL",
-            "RECEIVE DATA",
-            "SEND DATA",
-            "GET CHANNEL STATUS",
-            "SERVICE SEARCH",
-            "GET SERVICE INFORMATION",
-            "DECLARE SERVICE",
-        ],
-    ),
-    (
-        13,
-        ["CSD", "GPRS", "Bluetooth", "IrDA", "RS232", "", "", ""],
-    ),
-    (
-        17,
-        [
-            "TCP, UICC in client mode, remote connection",
-            "UDP, UICC in client mode, remote connection",
-            "TCP, UICC in server mode",
-            "TCP, UICC in client mode, local connection",
-            "UDP, UICC in client mode, local connection",
-            "direct communication channel",
-            "E-UTRAN (3GPP)",
-            "HSDPA (3GPP)",
-        ],
-    ),
-];
-
-/// TERMINAL PROFILE data (TS 102 223 §5.2): one child per byte; the event, BIP command,
-/// bearer and transport bytes name the facilities the terminal declares.
-fn terminal_profile(data: &[u8]) -> Field {
-    let mut root = Field::new("terminal_profile", "Terminal profile", 0, data.len())
-        .with_value(format!("{} byte(s)", data.len()))
-        .with_note("TS 102 223 §5.2: one bit per facility the terminal supports");
-    for (i, byte) in data.iter().enumerate() {
-        let number = i + 1;
-        let mut note = String::new();
-        if let Some((_, names)) = PROFILE_BITS.iter().find(|(n, _)| *n == number) {
-            let set: Vec<&str> = names
-                .iter()
-                .enumerate()
-                .filter(|(bit, name)| !name.is_empty() && byte & (1 << bit) != 0)
-                .map(|(_, name)| *name)
-                .collect();
-            note = if set.is_empty() {
-                "none of this byte's facilities".into()
-            } else {
-                set.join(", ")
-            };
-            if number == 13 {
-                note.push_str(&format!("; {} channel(s) supported (b8-b6)", byte >> 5));
-            }
-        }
-        root.child(&format!("byte_{number}"), format!("Byte {number}"), i, 1)
-            .with_value(format!("{byte:02X}"))
-            .with_note(note);
-    }
-    root
 }
 
 #[cfg(test)]

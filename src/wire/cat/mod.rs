@@ -6,6 +6,8 @@
 //! * [`SmsPpDownload`] (`D1`, §7.1.1), [`EventDownload`] (`D6`, §7.5) and the generic
 //!   [`Envelope`] (`D2`–`DF`): what the terminal sends in ENVELOPE.
 //! * [`TerminalResponse`] (§6.8): a bare COMPREHENSION-TLV sequence, no template.
+//! * [`TerminalProfile`] (§5.2) and its [`Facility`] bits, which the card consults
+//!   before raising a proactive command.
 //!
 //! Each has `parse` (checks the mandatory objects), `emit`, `buffer_len` and `describe`
 //! (a [`Field`] tree with offsets from the first byte). `emit(parse(x)) == x` for every
@@ -18,6 +20,7 @@
 mod envelope;
 pub mod objects;
 mod proactive;
+pub mod profile;
 mod terminal_response;
 pub mod text;
 
@@ -28,6 +31,7 @@ pub use objects::{
     Object, OtherAddress, TransportLevel, TransportProtocol,
 };
 pub use proactive::ProactiveCommand;
+pub use profile::{Facility, TerminalProfile};
 pub use terminal_response::TerminalResponse;
 
 use crate::wire::ber_tlv;

@@ -68,9 +68,15 @@ named_code!(
 
 impl CommandType {
     pub const REFRESH: CommandType = CommandType(0x01);
+    pub const MORE_TIME: CommandType = CommandType(0x02);
+    pub const POLL_INTERVAL: CommandType = CommandType(0x03);
+    pub const POLLING_OFF: CommandType = CommandType(0x04);
     pub const SET_UP_EVENT_LIST: CommandType = CommandType(0x05);
     pub const SEND_SHORT_MESSAGE: CommandType = CommandType(0x13);
     pub const DISPLAY_TEXT: CommandType = CommandType(0x21);
+    pub const SET_UP_MENU: CommandType = CommandType(0x25);
+    pub const PROVIDE_LOCAL_INFORMATION: CommandType = CommandType(0x26);
+    pub const TIMER_MANAGEMENT: CommandType = CommandType(0x27);
     pub const OPEN_CHANNEL: CommandType = CommandType(0x40);
     pub const CLOSE_CHANNEL: CommandType = CommandType(0x41);
     pub const RECEIVE_DATA: CommandType = CommandType(0x42);
