@@ -5,13 +5,18 @@
 //! CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web`
 #![cfg(all(target_arch = "wasm32", feature = "web"))]
 
+use bipscope::card::Card;
 use bipscope::sim::{Event, NodeId, Playback};
-use bipscope::ui::model::{apply, Action, FieldPos, Hover, Model};
+use bipscope::ui::model::{apply, check_apdu, Action, ApduCheck, FieldPos, Hover, Model, SideTab};
+use bipscope::wire::status::StatusWord;
 use bipscope::wire::Field;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit, MouseEvent, MouseEventInit};
+use web_sys::{
+    Element, EventInit, HtmlElement, HtmlInputElement, KeyboardEvent, KeyboardEventInit,
+    MouseEvent, MouseEventInit,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -717,4 +722,491 @@ fn model_byte_selects_the_deepest_field_and_unfolds_its_ancestors() {
     assert_eq!(model.active_field(), FieldPos::deepest_at(&fields, 0));
     apply(&mut model, Action::Hover(None));
     assert_eq!(model.active_field(), Some(deepest));
+}
+
+// ---------- the card panel ----------
+
+/// The default profile's keys and a few commands, as a PC/SC tool would send them.
+const SELECT_ICCID: &str = "00A4000C022FE2";
+const READ_ICCID: &str = "00B000000A";
+const SELECT_USIM: &str = "00A4040C10A0000000871002FF33FF018900000100";
+const SELECT_AD: &str = "00A4000C026FAD";
+const UPDATE_AD: &str = "00D600000180";
+const VERIFY_ADM1: &str = "0020000A083838383838383838";
+const VERIFY_WRONG_PIN1: &str = "002000010839393939FFFFFFFF";
+
+impl Mounted {
+    async fn open_card_tab(&self) {
+        self.click("[data-test=tab-card]").await;
+        assert!(
+            self.query("[data-test=card-panel]").is_some(),
+            "the card panel shows"
+        );
+    }
+
+    /// The file tree's row of the file at `path` (`3F00/7FF0/6F07`).
+    fn file_row(&self, path: &str) -> Element {
+        self.get(&format!(".file-tree .file-row[data-path=\"{path}\"]"))
+    }
+
+    /// Types `text` into the send-APDU box (as an `input` event does).
+    async fn type_apdu(&self, text: &str) {
+        let input = self.get("[data-test=apdu-input]");
+        input.dyn_ref::<HtmlInputElement>().unwrap().set_value(text);
+        let init = EventInit::new();
+        init.set_bubbles(true);
+        let event = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+        input.dispatch_event(&event).unwrap();
+        settle().await;
+    }
+
+    /// Types `apdu`, clicks Send and returns the echo of the card's answer.
+    async fn send_apdu(&self, apdu: &str) -> String {
+        self.type_apdu(apdu).await;
+        assert!(
+            !self.disabled("[data-test=apdu-send]"),
+            "Send is enabled for {apdu}: {}",
+            self.text("[data-test=apdu-message]")
+        );
+        self.click("[data-test=apdu-send]").await;
+        self.text("[data-test=apdu-echo]")
+    }
+
+    /// Steps to the end of the run (start-up done) and opens the card panel.
+    async fn ready_card(&self) -> usize {
+        let total = run().len();
+        self.step_to(total).await;
+        self.open_card_tab().await;
+        total
+    }
+}
+
+#[wasm_bindgen_test]
+async fn card_panel_lists_the_file_tree_with_ids_kinds_and_sizes() {
+    let app = Mounted::new().await;
+    assert!(
+        app.query("[data-test=inspector]").is_some(),
+        "the inspector is the first tab"
+    );
+    app.open_card_tab().await;
+    assert!(
+        app.query("[data-test=inspector]").is_none(),
+        "one tab at a time"
+    );
+    assert_eq!(
+        app.get("[data-test=tab-card]")
+            .get_attribute("aria-selected")
+            .as_deref(),
+        Some("true")
+    );
+
+    let tree = Card::new().file_tree();
+    let expect = [
+        ("3F00", "MF", "MF", format!("{} B", tree.size)),
+        ("3F00/2FE2", "EF.ICCID", "transparent", "10 B".to_string()),
+        (
+            "3F00/2F00",
+            "EF.DIR",
+            "linear fixed",
+            "2 × 26 B".to_string(),
+        ),
+        (
+            "3F00/7FF0",
+            "ADF.USIM",
+            "ADF",
+            format!("{} B", 9 + 4 + 5 * 3),
+        ),
+        (
+            "3F00/7FF0/6F07",
+            "EF.IMSI",
+            "transparent",
+            "9 B".to_string(),
+        ),
+        ("3F00/7FF0/6F39", "EF.ACM", "cyclic", "5 × 3 B".to_string()),
+    ];
+    for (path, name, kind, size) in expect {
+        let row = app.file_row(path);
+        let fid = path.rsplit('/').next().unwrap();
+        assert_eq!(
+            row.query_selector(".fname")
+                .unwrap()
+                .unwrap()
+                .text_content()
+                .unwrap(),
+            name
+        );
+        assert_eq!(
+            row.query_selector(".fid")
+                .unwrap()
+                .unwrap()
+                .text_content()
+                .unwrap(),
+            fid
+        );
+        assert_eq!(
+            row.query_selector(".fkind")
+                .unwrap()
+                .unwrap()
+                .text_content()
+                .unwrap(),
+            kind
+        );
+        assert_eq!(
+            row.query_selector(".fsize")
+                .unwrap()
+                .unwrap()
+                .text_content()
+                .unwrap(),
+            size,
+            "{path}"
+        );
+    }
+    // One row per file of the card.
+    assert_eq!(app.count(".file-tree .file-row"), tree.walk().len());
+
+    // Folding ADF.USIM hides its EFs; unfolding shows them again.
+    click(&app.get(".file-row[data-path=\"3F00/7FF0\"] > button.toggle")).await;
+    assert!(app
+        .query(".file-row[data-path=\"3F00/7FF0/6F07\"]")
+        .is_none());
+    assert_eq!(
+        app.file_row("3F00/7FF0")
+            .get_attribute("aria-expanded")
+            .as_deref(),
+        Some("false")
+    );
+    key(&app.file_row("3F00/7FF0"), "ArrowRight").await;
+    assert!(app
+        .query(".file-row[data-path=\"3F00/7FF0/6F07\"]")
+        .is_some());
+    assert_eq!(
+        app.count("g.arrow"),
+        0,
+        "→ in the tree unfolds, it does not step"
+    );
+
+    // The PINs as personalised.
+    assert_eq!(app.text("[data-pin=PIN1] .tries"), "3/3 tries");
+    assert_eq!(app.text("[data-pin=PUK1] .tries"), "10/10 tries");
+    assert_eq!(app.text("[data-pin=ADM1] .tries"), "10/10 tries");
+    assert_eq!(app.text("[data-pin=PIN1] .state"), "not verified");
+}
+
+#[wasm_bindgen_test]
+async fn clicking_a_file_shows_its_bytes_and_decoded_content() {
+    let app = Mounted::new().await;
+    app.open_card_tab().await;
+    app.click(".file-row[data-path=\"3F00/2FE2\"]").await;
+    assert!(has_class(&app.file_row("3F00/2FE2"), "selected"));
+    assert!(app.text("[data-test=file-title]").starts_with("EF.ICCID"));
+    let iccid = Card::new().profile().iccid.as_str().to_string();
+    assert_eq!(iccid, "89882110000000000010");
+    assert!(
+        app.text("[data-test=decoded]").contains(&iccid),
+        "{}",
+        app.text("[data-test=decoded]")
+    );
+    let cells: Vec<String> = app
+        .all("[data-test=file-hex] .cell")
+        .iter()
+        .map(|c| c.text_content().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        cells.concat(),
+        "98881201000000000001",
+        "swapped BCD on the card"
+    );
+
+    // EF.IMSI and an SCWS resource, decoded.
+    key(&app.file_row("3F00/2FE2"), "ArrowDown").await;
+    app.click(".file-row[data-path=\"3F00/7FF0/6F07\"]").await;
+    assert!(app.text("[data-test=decoded]").contains("001010123456789"));
+    app.click(".file-row[data-path=\"3F00/7F50/6F01\"]").await;
+    assert!(app
+        .text("[data-test=file-title]")
+        .starts_with("/index.html"));
+    assert!(app.text("[data-test=decoded]").contains("text/html"));
+    assert!(app
+        .text("[data-test=file-text]")
+        .contains("<h1>Welcome</h1>"));
+}
+
+#[wasm_bindgen_test]
+async fn apdu_box_validates_as_you_type_and_waits_for_start_up() {
+    let app = Mounted::new().await;
+    app.open_card_tab().await;
+    // Before start-up the phone cannot send: the box says why.
+    app.type_apdu(SELECT_ICCID).await;
+    assert!(app.disabled("[data-test=apdu-send]"));
+    assert!(
+        app.text("[data-test=apdu-message]").contains("step"),
+        "{}",
+        app.text("[data-test=apdu-message]")
+    );
+    app.step_to(3).await;
+    assert!(app.disabled("[data-test=apdu-send]"), "still starting up");
+    assert!(app.text("[data-test=apdu-message]").contains("start-up"));
+
+    let total = run().len();
+    app.step_to(total).await;
+    let cases = [
+        ("00A4G0", "'G' is not a hex digit"),
+        ("00A4000", "odd number of hex digits (7)"),
+        (
+            "00A4",
+            "command APDU header is truncated: needs 4 byte(s), only 2 present",
+        ),
+        (
+            "00A4000C032FE2",
+            "command data field (Lc) is truncated: needs 3 byte(s), only 2",
+        ),
+        ("00A4000C022FE20000", "1 unexpected byte(s)"),
+    ];
+    for (text, error) in cases {
+        app.type_apdu(text).await;
+        let message = app.text("[data-test=apdu-message]");
+        assert!(message.contains(error), "{text}: {message:?}");
+        assert!(has_class(&app.get("[data-test=apdu-message]"), "error"));
+        assert!(
+            app.disabled("[data-test=apdu-send]"),
+            "{text}: Send disabled"
+        );
+        assert_eq!(
+            app.get("[data-test=apdu-input]")
+                .get_attribute("aria-invalid")
+                .as_deref(),
+            Some("true")
+        );
+        // Enter does not send it, and keys typed in the box are no shortcuts.
+        key(&app.get("[data-test=apdu-input]"), "Enter").await;
+        key(&app.get("[data-test=apdu-input]"), "ArrowLeft").await;
+        assert_eq!(
+            app.count("g.arrow"),
+            total,
+            "{text}: nothing sent, no step back"
+        );
+    }
+    app.type_apdu("00 a4 00 0c 02 2f e2").await;
+    assert!(!app.disabled("[data-test=apdu-send]"));
+    let message = app.text("[data-test=apdu-message]");
+    assert!(
+        message.contains("SELECT (case 3, Lc 2, 7 bytes)"),
+        "{message}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn sending_select_and_read_binary_appends_the_exchange_and_echoes_the_answer() {
+    let app = Mounted::new().await;
+    let total = app.ready_card().await;
+    let echo = app.send_apdu(SELECT_ICCID).await;
+    assert_eq!(
+        app.count("g.arrow"),
+        total + 3,
+        "user → phone → card → phone"
+    );
+    assert!(echo.contains(SELECT_ICCID), "{echo}");
+    assert_eq!(app.text("[data-test=apdu-response]"), "9000");
+    assert_eq!(
+        app.text("[data-test=apdu-sw]"),
+        "9000: Normal ending of the command"
+    );
+    assert!(app.text("g.arrow[data-index=\"0\"]").contains("Power on"));
+    let titles: Vec<String> = app
+        .all("g.arrow")
+        .iter()
+        .skip(total)
+        .map(|a| a.text_content().unwrap_or_default())
+        .collect();
+    assert!(
+        titles[0].contains("Send APDU")
+            && titles[1].contains("SELECT")
+            && titles[2].contains("90 00"),
+        "{titles:?}"
+    );
+
+    // Enter sends too; READ BINARY answers the ICCID.
+    app.type_apdu(READ_ICCID).await;
+    key(&app.get("[data-test=apdu-input]"), "Enter").await;
+    assert_eq!(app.count("g.arrow"), total + 6);
+    assert_eq!(
+        app.text("[data-test=apdu-response]"),
+        "98881201000000000001 9000"
+    );
+    assert_eq!(
+        app.text("[data-test=position]"),
+        format!("step {} of {}", total + 6, total + 6)
+    );
+    // The inspector follows: it shows the answer.
+    app.click("[data-test=tab-inspector]").await;
+    assert_eq!(
+        app.text("[data-test=event-title]"),
+        format!("#{} 90 00 (+10 bytes)", total + 6)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn update_binary_without_adm_is_refused_with_6982() {
+    let app = Mounted::new().await;
+    app.ready_card().await;
+    for apdu in [SELECT_USIM, SELECT_AD] {
+        app.send_apdu(apdu).await;
+        assert_eq!(app.text("[data-test=apdu-response]"), "9000", "{apdu}");
+    }
+    app.send_apdu(UPDATE_AD).await;
+    assert_eq!(app.text("[data-test=apdu-response]"), "6982");
+    assert_eq!(
+        app.text("[data-test=apdu-sw]"),
+        format!("6982: {}", StatusWord(0x6982).meaning())
+    );
+    assert!(app
+        .text("[data-test=apdu-sw]")
+        .contains("Security status not satisfied"));
+    assert!(app
+        .text("[data-test=step-changes]")
+        .contains("changed no file"));
+    assert_eq!(app.count(".file-row.changed"), 0);
+    assert!(app.query("[data-test=card-changes]").is_none());
+}
+
+#[wasm_bindgen_test]
+async fn update_binary_after_verify_adm_highlights_the_file_with_a_diff() {
+    let app = Mounted::new().await;
+    let total = app.ready_card().await;
+    for apdu in [SELECT_USIM, SELECT_AD, VERIFY_ADM1] {
+        app.send_apdu(apdu).await;
+        assert_eq!(app.text("[data-test=apdu-response]"), "9000", "{apdu}");
+    }
+    assert_eq!(app.text("[data-pin=ADM1] .state"), "verified");
+    app.send_apdu(UPDATE_AD).await;
+    assert_eq!(app.text("[data-test=apdu-response]"), "9000");
+
+    // The command's step changed EF.AD: marked in the tree, its DF faintly.
+    let update_step = total + 11;
+    let row = app.file_row("3F00/7FF0/6FAD");
+    assert!(has_class(&row, "changed"));
+    assert!(has_class(&app.file_row("3F00/7FF0"), "holds-change"));
+    assert!(
+        !has_class(&app.file_row("3F00"), "holds-change"),
+        "not the MF"
+    );
+    assert_eq!(app.count(".file-row.changed"), 1);
+    assert_eq!(app.text("[data-test=card-changes]"), "1");
+    let summary = app.text("[data-test=step-changes]");
+    assert!(
+        summary.contains(&format!(
+            "Step #{update_step} (UPDATE BINARY, answered at #{})",
+            update_step + 1
+        )),
+        "{summary}"
+    );
+
+    // Showing the file (from the step's summary) shows the diff: byte 0 went 00 → 80.
+    app.click("[data-test=step-changes] .changed-file").await;
+    assert!(app.text("[data-test=file-title]").starts_with("EF.AD"));
+    assert!(has_class(&app.file_row("3F00/7FF0/6FAD"), "selected"));
+    let diff = app.text("[data-test=file-diff]");
+    assert!(
+        diff.contains(&format!(
+            "Changed by step #{update_step} (UPDATE BINARY): 1 byte"
+        )),
+        "{diff}"
+    );
+    let marked: Vec<String> = app
+        .all("[data-test=file-diff] .cell.diff")
+        .iter()
+        .map(|c| c.text_content().unwrap_or_default())
+        .collect();
+    assert_eq!(marked, ["00", "80"], "before, after");
+    assert_eq!(app.count("[data-test=file-diff] .fhex-row"), 2);
+    let decoded = app
+        .get("[data-test=decoded] dd.changed")
+        .text_content()
+        .unwrap();
+    assert_eq!(
+        decoded,
+        "80: type approval operations (was 00: normal operation)"
+    );
+    assert_eq!(
+        app.count("[data-test=file-hex] .cell.diff"),
+        1,
+        "marked in the bytes too"
+    );
+
+    // The same change shows when the command's arrow is selected; the step before has none.
+    click(&app.get(&format!("g.arrow[data-index=\"{}\"]", update_step - 1))).await;
+    assert!(app.query("[data-test=file-diff]").is_some());
+    click(&app.get(&format!("g.arrow[data-index=\"{}\"]", update_step - 2))).await;
+    assert!(app.query("[data-test=file-diff]").is_none());
+    assert_eq!(app.count(".file-row.changed"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_wrong_verify_decrements_the_pin_tries() {
+    let app = Mounted::new().await;
+    app.ready_card().await;
+    assert_eq!(app.text("[data-pin=PIN1] .tries"), "3/3 tries");
+    app.send_apdu(VERIFY_WRONG_PIN1).await;
+    assert_eq!(app.text("[data-test=apdu-response]"), "63C2");
+    assert_eq!(
+        app.text("[data-test=apdu-sw]"),
+        format!("63C2: {}", StatusWord(0x63C2).meaning())
+    );
+    assert_eq!(app.text("[data-pin=PIN1] .tries"), "3/3 2/3 tries");
+    assert_eq!(app.text("[data-pin=PIN1] .tries .was"), "3/3");
+    assert!(has_class(&app.get("[data-pin=PIN1]"), "changed"));
+    assert!(app
+        .text("[data-test=step-changes]")
+        .contains("PIN1 tries 3 → 2"));
+    app.send_apdu(VERIFY_WRONG_PIN1).await;
+    assert_eq!(app.text("[data-test=apdu-response]"), "63C1");
+    assert!(app.text("[data-pin=PIN1] .tries").ends_with("1/3 tries"));
+    // A new run starts from the personalised counter.
+    let total = run().len();
+    app.click("[data-test=reset]").await;
+    app.step_to(total).await;
+    assert_eq!(app.text("[data-pin=PIN1] .tries"), "3/3 tries");
+}
+
+#[wasm_bindgen_test]
+fn model_checks_apdus_and_sends_them_through_the_playback() {
+    assert_eq!(check_apdu("  "), ApduCheck::Empty);
+    assert!(
+        matches!(check_apdu("0G"), ApduCheck::Invalid(m) if m.contains("'G' is not a hex digit"))
+    );
+    assert!(
+        matches!(check_apdu("00B0000000FF"), ApduCheck::Invalid(_)),
+        "Lc 00 with data"
+    );
+    assert!(matches!(
+        check_apdu("00B000000A"),
+        ApduCheck::Valid { ref bytes, ref summary } if bytes.len() == 5 && summary == "READ BINARY (case 2, Le 10, 5 bytes)"
+    ));
+
+    let mut model = Model::new(SEED);
+    assert!(apply(&mut model, Action::EditApdu(SELECT_ICCID.into())));
+    assert!(!apply(&mut model, Action::SendApdu), "not before start-up");
+    assert!(model.apdu_blocker.is_some());
+    while apply(&mut model, Action::Step) {}
+    assert!(model.apdu_blocker.is_none());
+    let total = model.total();
+    assert!(apply(&mut model, Action::SendApdu));
+    assert_eq!(model.cursor(), total + 3);
+    assert_eq!(model.total(), total + 3);
+    assert!(model.run_complete);
+    let echo = model.apdu_echo.clone().expect("echoed");
+    assert_eq!(echo.response.as_deref(), Some(&[0x90, 0x00][..]));
+    assert_eq!(
+        model.changes.as_ref().map(|c| c.step),
+        Some(total as u64 + 3)
+    );
+    assert!(apply(&mut model, Action::ShowTab(SideTab::Card)));
+    assert!(!apply(&mut model, Action::ShowTab(SideTab::Card)));
+    assert!(apply(&mut model, Action::SelectFile(vec![0x2FE2])));
+    assert!(
+        !apply(&mut model, Action::SelectFile(vec![0x1234])),
+        "no such file"
+    );
+    assert!(apply(&mut model, Action::Reset));
+    assert!(model.apdu_echo.is_none());
 }

@@ -50,6 +50,7 @@ mod cat;
 mod channels;
 mod file_access;
 pub mod fs;
+pub mod inspect;
 mod layout;
 pub mod ota;
 mod pin;

@@ -98,6 +98,12 @@ impl Playback {
     pub fn world(&self) -> World {
         self.timeline.state_at(self.cursor)
     }
+
+    /// The world as it was after the first `k` recorded events (`k` is clamped to the
+    /// recording), e.g. before and after one step.
+    pub fn world_at(&self, k: usize) -> World {
+        self.timeline.state_at(k)
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! The root component: owns the state, wires the keyboard and the play timer, lays out
 //! the screen.
 
+use super::card_panel::CardPanel;
 use super::controls::Controls;
 use super::diagram::{Arrow, Diagram};
 use super::dom;
 use super::inspector::Inspector;
 use super::lanes::Lanes;
 use super::legend::Legend;
-use super::model::{apply, Action, Model};
+use super::model::{apply, Action, Model, SideTab};
+use super::side_tabs::{ids, SideTabs};
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::timers::callback::Interval;
 use std::cell::{Ref, RefCell};
@@ -148,6 +150,11 @@ pub fn app(props: &AppProps) -> Html {
 
     let model = store.model();
     let current = model.cursor().checked_sub(1);
+    let card_changes = model
+        .changes
+        .as_ref()
+        .map_or(0, |c| c.files.len() + c.pins.len());
+    let (tab_id, panel_id) = ids(model.tab);
     html! {
         <ContextProvider<Dispatch> context={dispatch.clone()}>
             <div class="app">
@@ -167,16 +174,36 @@ pub fn app(props: &AppProps) -> Html {
                     </div>
                     <Legend />
                 </section>
-                <Inspector
-                    event={(*selected_event).clone()}
-                    index={selected_index}
-                    pinned={model.pinned.is_some_and(|p| Some(p) != current)}
-                    selected_field={model.selected_field.clone()}
-                    selected_byte={model.selected_byte}
-                    hover={model.hover.clone()}
-                    collapsed={Rc::clone(&model.collapsed)}
-                    notice={model.notice.clone()}
-                />
+                <div class="side">
+                    <SideTabs tab={model.tab} card_changes={card_changes} />
+                    <div class="side-panel" role="tabpanel" id={panel_id}
+                        aria-labelledby={tab_id}>
+                        if model.tab == SideTab::Inspector {
+                            <Inspector
+                                event={(*selected_event).clone()}
+                                index={selected_index}
+                                pinned={model.pinned.is_some_and(|p| Some(p) != current)}
+                                selected_field={model.selected_field.clone()}
+                                selected_byte={model.selected_byte}
+                                hover={model.hover.clone()}
+                                collapsed={Rc::clone(&model.collapsed)}
+                                notice={model.notice.clone()}
+                            />
+                        } else {
+                            <CardPanel
+                                view={model.card.clone()}
+                                cursor={model.cursor()}
+                                changes={model.changes.clone()}
+                                selected_file={model.selected_file.clone()}
+                                folded={Rc::clone(&model.folded)}
+                                apdu_input={model.apdu_input.clone()}
+                                apdu_echo={model.apdu_echo.clone()}
+                                apdu_blocker={model.apdu_blocker.clone()}
+                                steps_after_cursor={model.steps_after_cursor()}
+                            />
+                        }
+                    </div>
+                </div>
             </div>
         </ContextProvider<Dispatch>>
     }

@@ -8,8 +8,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, Event, HtmlElement, KeyboardEvent};
 use yew::Callback;
 
-/// Areas that use the arrow keys themselves (moving between bytes or tree rows).
-const OWN_ARROW_KEYS: &str = ".hex-view, .field-tree";
+/// Areas that use the arrow keys themselves (moving between bytes, tree rows or tabs).
+const OWN_ARROW_KEYS: &str = ".hex-view, .field-tree, .file-tree, [role=tablist]";
 
 /// Elements that act on space themselves (a button press, selecting a row or a byte).
 const OWN_SPACE_KEY: &str = "button, a[href], summary, [role=button], [role=treeitem], .byte";
@@ -63,13 +63,24 @@ pub fn focus_in(from: Option<web_sys::EventTarget>, container: &str, selector: &
 
 /// Focuses the `.tree-row` `delta` rows after (or before) the event's target row.
 pub fn focus_sibling_row(from: Option<web_sys::EventTarget>, delta: isize) -> bool {
+    focus_sibling(from, ".field-tree", ".tree-row", delta)
+}
+
+/// Focuses the element matching `rows` that is `delta` places after (or before) the
+/// event's target among those inside its closest `container` ancestor.
+pub fn focus_sibling(
+    from: Option<web_sys::EventTarget>,
+    container: &str,
+    rows: &str,
+    delta: isize,
+) -> bool {
     let Some(row) = from.and_then(|t| t.dyn_into::<Element>().ok()) else {
         return false;
     };
-    let Some(tree) = row.closest(".field-tree").ok().flatten() else {
+    let Some(tree) = row.closest(container).ok().flatten() else {
         return false;
     };
-    let Ok(rows) = tree.query_selector_all(".tree-row") else {
+    let Ok(rows) = tree.query_selector_all(rows) else {
         return false;
     };
     let elements: Vec<Element> = (0..rows.length())

@@ -7,25 +7,39 @@
 //!   │   ├─ Lanes       Server | Phone + gateway | Card, each with its status line
 //!   │   ├─ Diagram     SVG sequence diagram of the shown events; click selects
 //!   │   └─ Legend      layer colours, line styles
-//!   └─ Inspector       title line, Copy hex
-//!       ├─ FieldTree   the selected event's decoded fields (collapsible)
-//!       └─ HexView     its bytes, 16 a row; tree and hex highlight each other
+//!   └─ side
+//!       ├─ SideTabs        Inspector | Card
+//!       ├─ Inspector       title line, Copy hex
+//!       │   ├─ FieldTree   the selected event's decoded fields (collapsible)
+//!       │   └─ HexView     its bytes, 16 a row; tree and hex highlight each other
+//!       └─ CardPanel       the card at the cursor; what the selected step changed
+//!           ├─ PinStatus       PIN1 · PUK1 · ADM1: state, tries left
+//!           ├─ FileTreeView    MF/DF/ADF/EF with ids, kinds, sizes; changed files marked
+//!           ├─ FileView        the shown file: diff, decoded values, FileHex bytes
+//!           └─ ApduBox         hex input checked as typed; Send; the card's answer
 //! ```
 //!
 //! State lives in one plain [`model::Model`] changed only by [`model::apply`]; the
 //! components receive data as props and send [`model::Action`]s through the context.
 //! No protocol logic here: stepping and state come from [`crate::sim::Playback`].
 
+mod apdu_box;
 mod app;
+mod card_panel;
 mod controls;
 mod diagram;
 mod dom;
 mod field_tree;
+mod file_hex;
+mod file_tree_view;
+mod file_view;
 mod hex_view;
 mod inspector;
 mod lanes;
 mod legend;
 pub mod model;
+mod pin_status;
+mod side_tabs;
 
 pub use app::{App, AppProps, Dispatch, Store};
 

@@ -3,12 +3,17 @@
 //! components render a `Model` and dispatch `Action`s; [`super::app`] adapts `apply` to
 //! `use_reducer`.
 //!
-//! All emulator logic stays in [`crate::sim::Playback`]: stepping, going back and
-//! resetting are calls on it, and the lanes' status lines come from
-//! [`crate::sim::World::status_line`] at the cursor.
+//! All emulator logic stays in [`crate::sim::Playback`]: stepping, going back,
+//! resetting and sending an APDU are calls on it, the lanes' status lines come from
+//! [`crate::sim::World::status_line`] at the cursor, and the card panel reads the card
+//! through [`crate::card::inspect`].
 
-use crate::sim::{Event, Instant, NodeId, Playback};
-use crate::wire::Field;
+use crate::card::inspect::{self, FileChange, FileNode, PinView};
+use crate::card::Card;
+use crate::phone::PhoneState;
+use crate::sim::{Event, Instant, NodeId, Playback, World};
+use crate::wire::apdu::{instruction_name, Case, CommandApdu};
+use crate::wire::{hex, Field};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
@@ -28,7 +33,20 @@ pub enum Hover {
     Field(FieldPos),
 }
 
-/// Everything the controls, the diagram and the inspector can ask for.
+/// Which view the right-hand column shows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SideTab {
+    /// The selected event's fields and bytes.
+    #[default]
+    Inspector,
+    /// The card at the cursor: files, PINs, the send-APDU box.
+    Card,
+}
+
+/// How many steps [`Action::SendApdu`] takes at most to show the card's answer.
+const STEPS_TO_ANSWER: usize = 8;
+
+/// Everything the controls, the diagram, the inspector and the card panel can ask for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Show one more event (pauses playing).
@@ -55,6 +73,145 @@ pub enum Action {
     ToggleCollapsed(FieldPos),
     /// A short message under the hex view (clipboard result); `None` clears it.
     Notice(Option<String>),
+    /// Show the inspector or the card panel.
+    ShowTab(SideTab),
+    /// Show this file of the card (its path below the MF).
+    SelectFile(Vec<u16>),
+    /// Fold or unfold this DF in the card's file tree.
+    ToggleFolder(Vec<u16>),
+    /// The text of the send-APDU box changed.
+    EditApdu(String),
+    /// Send the APDU in the box to the card at the cursor (the run branches there), then
+    /// step until the card's answer is shown.
+    SendApdu,
+}
+
+/// An `Rc` that compares by pointer: a view computed once and handed to components,
+/// whose props then compare in constant time.
+#[derive(Debug)]
+pub struct Shared<T>(pub Rc<T>);
+
+impl<T> Shared<T> {
+    pub fn new(value: T) -> Shared<T> {
+        Shared(Rc::new(value))
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Rc::clone(&self.0))
+    }
+}
+
+impl<T> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// The card at the cursor, as the card panel shows it.
+#[derive(Clone, Debug)]
+pub struct CardView {
+    pub card: Card,
+    pub tree: FileNode,
+    pub pins: Vec<PinView>,
+}
+
+impl CardView {
+    fn of(card: &Card) -> CardView {
+        CardView {
+            card: card.clone(),
+            tree: card.file_tree(),
+            pins: card.security_view(),
+        }
+    }
+}
+
+/// What the selected step did to the card.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepChanges {
+    /// The selected event's step.
+    pub step: u64,
+    /// The step whose delivery changed the card: the selected one, or for the card's
+    /// answer the command it answers (the card changes when the command arrives).
+    pub cause: u64,
+    /// Title of the `cause` event.
+    pub cause_title: String,
+    /// EFs whose bytes changed.
+    pub files: Vec<FileChange>,
+    /// PINs and keys whose state changed: before, after.
+    pub pins: Vec<(PinView, PinView)>,
+}
+
+impl StepChanges {
+    /// The change to the file at `path`, if it changed.
+    pub fn file(&self, path: &[u16]) -> Option<&FileChange> {
+        self.files.iter().find(|c| c.path() == path)
+    }
+
+    /// Whether a file at or below `path` changed.
+    pub fn touches(&self, path: &[u16]) -> bool {
+        self.files.iter().any(|c| c.path().starts_with(path))
+    }
+}
+
+/// The send-APDU box's text, checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApduCheck {
+    /// Nothing typed yet.
+    Empty,
+    /// Not a command APDU: why, in words.
+    Invalid(String),
+    /// A command APDU and a one-line description of it.
+    Valid { bytes: Vec<u8>, summary: String },
+}
+
+/// Checks the text of the send-APDU box as the card would read it: hex digits in pairs
+/// ([`hex::parse`]), then a short command APDU ([`CommandApdu::parse`]).
+pub fn check_apdu(text: &str) -> ApduCheck {
+    let bytes = match hex::parse(text) {
+        Ok(bytes) => bytes,
+        Err(hex::HexError::Empty) => return ApduCheck::Empty,
+        Err(error) => return ApduCheck::Invalid(format!("Not hex: {error}.")),
+    };
+    match CommandApdu::parse(&bytes) {
+        Ok(command) => {
+            let name = instruction_name(command.ins)
+                .map_or_else(|| format!("INS {:02X}", command.ins), str::to_string);
+            let lengths = match command.case() {
+                Case::One => "case 1".to_string(),
+                Case::Two => format!("case 2, Le {}", command.le.unwrap_or(0)),
+                Case::Three => format!("case 3, Lc {}", command.data.len()),
+                Case::Four => format!(
+                    "case 4, Lc {}, Le {}",
+                    command.data.len(),
+                    command.le.unwrap_or(0)
+                ),
+            };
+            ApduCheck::Valid {
+                summary: format!("{name} ({lengths}, {} bytes)", bytes.len()),
+                bytes,
+            }
+        }
+        Err(error) => ApduCheck::Invalid(format!("Not a command APDU: {error}.")),
+    }
+}
+
+/// An APDU the user sent and the card's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApduEcho {
+    pub command: Vec<u8>,
+    /// Response data and status word; `None` if the card did not answer.
+    pub response: Option<Vec<u8>>,
+    /// The step that showed the answer (or the last step taken).
+    pub step: u64,
 }
 
 /// The first screen's state.
@@ -87,6 +244,22 @@ pub struct Model {
     /// Bumped whenever the cursor or the recording changes, so views derived from the
     /// log (arrows, the selected event) are rebuilt only then.
     pub revision: u64,
+    /// What the right-hand column shows.
+    pub tab: SideTab,
+    /// The card at the cursor (cached with the lanes).
+    pub card: Shared<CardView>,
+    /// What the selected step did to the card (cached when the selection moves).
+    pub changes: Option<Shared<StepChanges>>,
+    /// The file the card panel shows, by path below the MF.
+    pub selected_file: Option<Vec<u16>>,
+    /// Folded DFs of the card's file tree.
+    pub folded: Rc<BTreeSet<Vec<u16>>>,
+    /// The text of the send-APDU box.
+    pub apdu_input: String,
+    /// The last APDU sent and its answer.
+    pub apdu_echo: Option<Rc<ApduEcho>>,
+    /// Why the phone cannot send an APDU at the cursor; `None` when it can.
+    pub apdu_blocker: Option<String>,
 }
 
 impl Model {
@@ -105,6 +278,14 @@ impl Model {
             now: Instant::ZERO,
             run_complete: false,
             revision: 0,
+            tab: SideTab::default(),
+            card: Shared::new(CardView::of(&Card::new())),
+            changes: None,
+            selected_file: None,
+            folded: Rc::default(),
+            apdu_input: String::new(),
+            apdu_echo: None,
+            apdu_blocker: None,
         };
         model.record_ahead();
         model.refresh_world();
@@ -160,12 +341,64 @@ impl Model {
         )
     }
 
-    /// Recomputes the lanes and the time from the world at the cursor.
-    fn refresh_world(&mut self) {
+    /// Recorded events after the cursor (sending an APDU here replaces them).
+    pub fn steps_after_cursor(&self) -> usize {
+        self.total() - self.cursor()
+    }
+
+    /// Recomputes the lanes, the time and the card from the world at the cursor, and
+    /// what the selected step changed; returns that world.
+    fn refresh_world(&mut self) -> World {
         let world = self.playback.world();
         self.lanes = LANES.map(|node| world.status_line(node));
         self.now = world.now();
+        self.card = Shared::new(CardView::of(world.card()));
+        self.apdu_blocker = apdu_blocker(world.phone().state());
         self.revision += 1;
+        self.refresh_changes();
+        world
+    }
+
+    /// Recomputes what the selected step did to the card (the card before it against the
+    /// card after it; for the card's answer, before its command against after the answer).
+    fn refresh_changes(&mut self) {
+        let Some(index) = self.selected_index() else {
+            self.changes = None;
+            return;
+        };
+        let shown = self.playback.shown();
+        let event = &shown[index];
+        let cause = match event.caused_by {
+            Some(cause) if event.from == NodeId::Card && cause >= 1 => cause,
+            _ => event.step,
+        };
+        let card_at = |k: usize| -> Card {
+            if k == self.cursor() {
+                self.card.card.clone()
+            } else {
+                self.playback.world_at(k).card().clone()
+            }
+        };
+        let before = card_at(usize::try_from(cause - 1).unwrap_or(0));
+        let after = card_at(index + 1);
+        let pins = before
+            .security_view()
+            .into_iter()
+            .zip(after.security_view())
+            .filter(|(b, a)| b != a)
+            .collect();
+        let cause_title = usize::try_from(cause - 1)
+            .ok()
+            .and_then(|i| shown.get(i))
+            .map(|e| e.title.clone())
+            .unwrap_or_default();
+        self.changes = Some(Shared::new(StepChanges {
+            step: event.step,
+            cause,
+            cause_title,
+            files: inspect::changed_files(&before, &after),
+            pins,
+        }));
     }
 
     /// Forgets the inspector's field selection (when another event is shown).
@@ -180,11 +413,60 @@ impl Model {
     }
 
     /// After the cursor moved: follow it and refresh what depends on the world.
-    fn cursor_moved(&mut self) {
+    fn cursor_moved(&mut self) -> World {
         self.pinned = None;
         self.clear_inspection();
-        self.refresh_world();
+        self.refresh_world()
     }
+
+    /// Sends the APDU in the box at the cursor and steps until the card's answer reaches
+    /// the phone. Returns whether anything happened.
+    fn send_apdu(&mut self) -> bool {
+        let ApduCheck::Valid { bytes, .. } = check_apdu(&self.apdu_input) else {
+            return false;
+        };
+        if self.apdu_blocker.is_some() {
+            return false;
+        }
+        self.playing = false;
+        self.playback
+            .act(crate::sim::Action::SendApdu(bytes.clone()));
+        let answered = |playback: &Playback| {
+            playback
+                .current()
+                .is_some_and(|e| e.from == NodeId::Card && e.to == NodeId::Phone)
+        };
+        for _ in 0..STEPS_TO_ANSWER {
+            if answered(&self.playback) || !self.playback.step_forward() {
+                break;
+            }
+        }
+        let response = answered(&self.playback)
+            .then(|| self.playback.current().map(|e| e.bytes.clone()))
+            .flatten();
+        let step = self.playback.current().map_or(0, |e| e.step);
+        self.record_ahead();
+        self.cursor_moved();
+        self.apdu_echo = Some(Rc::new(ApduEcho {
+            command: bytes,
+            response,
+            step,
+        }));
+        true
+    }
+}
+
+/// Why the phone in `state` cannot send a user's APDU; `None` when it can.
+fn apdu_blocker(state: &PhoneState) -> Option<String> {
+    Some(match state {
+        PhoneState::Ready => return None,
+        PhoneState::Off => "The phone is off: step through its start-up first (→).".to_string(),
+        PhoneState::ExpectUserResponse => {
+            "The card has not answered the last APDU yet: step once more (→).".to_string()
+        }
+        PhoneState::Failed(reason) => format!("Start-up failed ({reason}): reset to try again."),
+        _ => "The phone is still starting up: step to the end of start-up first (→).".to_string(),
+    })
 }
 
 /// The field highlighted for `hover` (or, with no hover, `selected`) in `fields`.
@@ -295,6 +577,7 @@ pub fn apply(model: &mut Model, action: Action) -> bool {
             model.playback.reset();
             model.record_ahead();
             model.cursor_moved();
+            model.apdu_echo = None;
             true
         }
         Action::TogglePlay => {
@@ -325,6 +608,7 @@ pub fn apply(model: &mut Model, action: Action) -> bool {
             }
             model.pinned = Some(index);
             model.clear_inspection();
+            model.refresh_changes();
             true
         }
         Action::FollowCursor => {
@@ -335,6 +619,7 @@ pub fn apply(model: &mut Model, action: Action) -> bool {
             model.pinned = None;
             if model.selected_index() != before {
                 model.clear_inspection();
+                model.refresh_changes();
             }
             true
         }
@@ -393,5 +678,35 @@ pub fn apply(model: &mut Model, action: Action) -> bool {
             model.notice = notice;
             true
         }
+        Action::ShowTab(tab) => {
+            if model.tab == tab {
+                return false;
+            }
+            model.tab = tab;
+            true
+        }
+        Action::SelectFile(path) => {
+            if model.selected_file.as_ref() == Some(&path) || model.card.tree.find(&path).is_none()
+            {
+                return false;
+            }
+            model.selected_file = Some(path);
+            true
+        }
+        Action::ToggleFolder(path) => {
+            let folded = Rc::make_mut(&mut model.folded);
+            if !folded.remove(&path) {
+                folded.insert(path);
+            }
+            true
+        }
+        Action::EditApdu(text) => {
+            if model.apdu_input == text {
+                return false;
+            }
+            model.apdu_input = text;
+            true
+        }
+        Action::SendApdu => model.send_apdu(),
     }
 }

@@ -344,7 +344,7 @@ fn file_name(fid: &[u8]) -> &'static str {
 }
 
 /// What the RID of an AID says (TS 101 220 §4, annex E).
-fn aid_note(aid: &[u8]) -> String {
+pub fn aid_note(aid: &[u8]) -> String {
     match aid {
         [0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02, ..] => "3GPP RID, USIM application".into(),
         [0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x04, ..] => "3GPP RID, ISIM application".into(),
