@@ -88,6 +88,13 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         hex: Vec<String>,
     },
+    /// Print the built-in card profile as TOML (save it, edit it, load it with
+    /// `--profile`), or check a profile file.
+    Profile {
+        /// Check this profile file instead: print a summary if it is valid.
+        #[arg(long, value_name = "FILE")]
+        check: Option<PathBuf>,
+    },
     /// OTA secured packets (ETSI TS 102 225, 3GPP TS 31.115): build a command packet and
     /// its SMS, read a proof of receipt.
     Ota {
@@ -110,8 +117,40 @@ pub fn main() -> ExitCode {
             json,
         } => milenage_command(&k, op.as_deref(), opc.as_deref(), &rand, &sqn, &amf, json),
         Command::Apdu { profile, json, hex } => apdu_command(profile.as_deref(), json, &hex),
+        Command::Profile { check } => profile_command(check.as_deref()),
         Command::Ota { command } => ota::run(command),
     }
+}
+
+/// Prints the default profile, or validates the profile in `check`.
+fn profile_command(check: Option<&Path>) -> ExitCode {
+    let Some(path) = check else {
+        return match Profile::default_profile().to_toml() {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => bad_input(&format!("cannot write the profile: {error}")),
+        };
+    };
+    let checked = load_profile(path).and_then(|profile| {
+        Card::from_profile(profile).map_err(|error| format!("profile {}: {error}", path.display()))
+    });
+    match checked {
+        Ok(_) => {
+            println!("{}: a valid card profile", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(error) => bad_input(&error),
+    }
+}
+
+/// Reads and validates a profile file; the error names the file.
+fn load_profile(path: &Path) -> Result<Profile, String> {
+    std::fs::read_to_string(path)
+        .map_err(|error| error.to_string())
+        .and_then(|text| Profile::from_toml(&text).map_err(|error| error.to_string()))
+        .map_err(|error| format!("profile {}: {error}", path.display()))
 }
 
 fn decode_command(text: &str, json: bool) -> ExitCode {
@@ -189,15 +228,10 @@ fn run_command(seed: u64, json: bool, fields: bool) -> ExitCode {
 fn apdu_command(profile: Option<&Path>, json: bool, apdus: &[String]) -> ExitCode {
     let profile = match profile {
         None => Profile::default_profile(),
-        Some(path) => {
-            let read = std::fs::read_to_string(path)
-                .map_err(|error| error.to_string())
-                .and_then(|text| Profile::from_toml(&text).map_err(|error| error.to_string()));
-            match read {
-                Ok(profile) => profile,
-                Err(error) => return bad_input(&format!("profile {}: {error}", path.display())),
-            }
-        }
+        Some(path) => match load_profile(path) {
+            Ok(profile) => profile,
+            Err(error) => return bad_input(&error),
+        },
     };
     let mut commands = Vec::with_capacity(apdus.len());
     for text in apdus {

@@ -620,3 +620,26 @@ fn ota_bad_input_is_one_line_on_stderr_and_exit_code_2() {
         stderr(&single_des)
     );
 }
+
+#[test]
+fn profile_prints_the_default_which_checks_and_loads_after_editing() {
+    let output = bipscope(&["profile"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("iccid"), "{text}");
+    let dir = std::env::temp_dir().join(format!("bipscope-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = dir.join("saved.toml");
+    std::fs::write(&saved, &text).unwrap();
+    let check = bipscope(&["profile", "--check", saved.to_str().unwrap()]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert!(stdout(&check).contains("a valid card profile"));
+
+    let broken = dir.join("broken.toml");
+    std::fs::write(&broken, text.replacen("iccid", "iccdi", 1)).unwrap();
+    let refused = bipscope(&["profile", "--check", broken.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(stderr(&refused).lines().count(), 1, "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("broken.toml"));
+    std::fs::remove_dir_all(&dir).ok();
+}
