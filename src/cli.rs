@@ -1,7 +1,7 @@
 //! The native command line.
 
 use bipscope::card::{Card, Profile};
-use bipscope::sim::{Timeline, World};
+use bipscope::sim::Scenario;
 use bipscope::wire::apdu::{CommandApdu, ResponseApdu};
 use bipscope::wire::ber_tlv::Tlv;
 use bipscope::wire::{decode, fcp, hex};
@@ -37,11 +37,20 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         hex: Vec<String>,
     },
-    /// Run the built-in power-on exchange and print its event log.
+    /// Run a built-in scenario and print its event log: power-on (the phone starts the
+    /// card and attaches) or ota (then the server sends an OTA SMS to the card's remote
+    /// file management and reads the PoR).
     Run {
         /// Seed of the world's PRNG: the same seed gives the same log.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Which run: power-on or ota.
+        #[arg(
+            long,
+            default_value = "power-on",
+            value_parser = clap::builder::PossibleValuesParser::new(Scenario::ALL.map(Scenario::name))
+        )]
+        scenario: String,
         /// Print the events as JSON lines.
         #[arg(long)]
         json: bool,
@@ -106,7 +115,12 @@ enum Command {
 pub fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Decode { json, hex } => decode_command(&hex.join(" "), json),
-        Command::Run { seed, json, fields } => run_command(seed, json, fields),
+        Command::Run {
+            seed,
+            scenario,
+            json,
+            fields,
+        } => run_command(seed, &scenario, json, fields),
         Command::Milenage {
             k,
             op,
@@ -187,9 +201,11 @@ fn decode_command(text: &str, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run_command(seed: u64, json: bool, fields: bool) -> ExitCode {
-    let mut timeline = Timeline::new(World::power_on(seed));
-    timeline.run(10_000);
+fn run_command(seed: u64, scenario: &str, json: bool, fields: bool) -> ExitCode {
+    let Some(scenario) = Scenario::from_name(scenario) else {
+        return bad_input(&format!("no scenario named {scenario:?}"));
+    };
+    let timeline = scenario.record(seed);
     for event in timeline.log() {
         if json {
             match serde_json::to_string(event) {
@@ -199,7 +215,7 @@ fn run_command(seed: u64, json: bool, fields: bool) -> ExitCode {
             continue;
         }
         println!(
-            "#{:<3} {:>12}  {:>6} → {:<6} {:<8} {:<24} {}",
+            "#{:<3} {:>12}  {:>7} → {:<7} {:<8} {:<24} {}",
             event.step,
             event.time.to_string(),
             event.from.name(),

@@ -3,8 +3,9 @@
 //! An interactive emulator of remote smart-card administration over BIP (the bearer
 //! independent protocol of ETSI TS 102 223) and the Smart Card Web Server. Three roles
 //! — the remote administration **server**, the **phone** with its access **gateway**,
-//! and the **card** (UICC) — run as sans-IO state machines inside a deterministic
-//! [`sim::World`], exchanging real ISO 7816 APDUs and CAT commands.
+//! and the **card** (UICC) — and the operator's **network** with its SMS centre run as
+//! sans-IO state machines inside a deterministic [`sim::World`], exchanging real SMS
+//! TPDUs, ISO 7816 APDUs and CAT commands.
 //!
 //! ```text
 //!             ┌──────────── ui/ (Yew, wasm only) ─────────────┐
@@ -12,10 +13,10 @@
 //!             └───────────────────────┬───────────────────────┘
 //!                                     │
 //!    sim/  World { clock, rng, nodes, in-flight messages }  step() → one delivered message = one Event
-//!             │                  │                   │
-//!        (server)             phone/               card/         each a sans-IO state machine:
-//!                      (ME + access gateway)       (UICC)        handle(now, message) → outputs
-//!             │                  │                   │
+//!             │            │            │               │
+//!        server/  ─SMS─  net/  ─SMS─  phone/  ─APDU─  card/    each a sans-IO state machine:
+//!         (RAS)     (SMS centre)  (ME + gateway)   (UICC)      handle(now, message) → outputs
+//!             │            │            │               │
 //!             └──── wire/: pure codecs, parse ⇄ emit, every field with its byte range ────┘
 //! ```
 //!
@@ -25,7 +26,9 @@
 #![forbid(unsafe_code)]
 
 pub mod card;
+pub mod net;
 pub mod phone;
+pub mod server;
 pub mod sim;
 pub mod wire;
 

@@ -643,3 +643,63 @@ fn profile_prints_the_default_which_checks_and_loads_after_editing() {
     assert!(stderr(&refused).contains("broken.toml"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn run_ota_scenario_prints_the_sms_walk_and_its_decoded_fields() {
+    let output = bipscope(&["run", "--scenario", "ota", "--fields", "--seed", "3"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let order = [
+        "Attach",
+        "Send OTA",
+        "SMS-SUBMIT",
+        "SMS-DELIVER ",
+        "ENVELOPE",
+        "GET RESPONSE",
+        "SMS-DELIVER-REPORT (RP-ACK)",
+        "SMS-STATUS-REPORT (00)",
+    ];
+    let mut from = 0;
+    for title in order {
+        let at = text[from..]
+            .find(title)
+            .unwrap_or_else(|| panic!("{title} after byte {from} in {text}"));
+        from += at + title.len();
+    }
+    for line in [
+        "server → network",
+        "network → phone",
+        "phone → network",
+        "network → server",
+    ] {
+        assert!(
+            text.lines().any(|l| l
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .contains(line)),
+            "{line} in {text}"
+        );
+    }
+    for field in [
+        "Secured command packet: TAR B00000",
+        "Response packet (PoR): TAR B00000",
+        "Status (TP-ST): 00 short message received by the SME",
+        "Parameter indicator (TP-PI): 07",
+    ] {
+        assert!(text.contains(field), "{field} in {text}");
+    }
+    let digest = text.lines().last().expect("a summary line").to_string();
+    assert!(digest.contains("log digest"), "{digest}");
+    let again = stdout(&bipscope(&["run", "--scenario", "ota", "--seed", "3"]));
+    assert_eq!(again.lines().last(), Some(digest.as_str()));
+    let power_on = stdout(&bipscope(&["run", "--scenario", "power-on", "--seed", "3"]));
+    assert_eq!(
+        power_on,
+        stdout(&bipscope(&["run", "--seed", "3"])),
+        "power-on is the default"
+    );
+    assert!(!power_on.contains("SMS-SUBMIT"));
+    let unknown = bipscope(&["run", "--scenario", "bip"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}

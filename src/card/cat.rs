@@ -27,10 +27,13 @@
 //!   Application Toolkit busy" to the network (3GPP TS 31.111 §7.1.1.1). The card may
 //!   still take SMS-PP while a command only waits for FETCH (it can queue more), and
 //!   event downloads are never refused as busy: they report what already happened.
-//! - SMS-PP download and no OTA application: `6F 00`, for which 3GPP TS 31.111
-//!   §7.1.1.1 has the phone send RP-ERROR "(U)SIM data download error" (TS 23.040
-//!   TP-FCS `D5`), so the sender learns the download failed; `90 00` would make the
-//!   phone acknowledge (RP-ACK) a message nobody read.
+//! - SMS-PP download whose TPDU is no SMS-DELIVER for the card (TP-PID `7F`, class 2,
+//!   8-bit data) or carries no OTA command packet (no `70` header): `6F 00`, for which
+//!   3GPP TS 31.111 §7.1.1.1 has the phone send RP-ERROR "(U)SIM data download error"
+//!   (TS 23.040 TP-FCS `D5`), so the sender learns the download failed; `90 00` would
+//!   make the phone acknowledge (RP-ACK) a message nobody read. What the card does with
+//!   an OTA packet, and how its PoR comes back (`61 XX`, `62 F3`, `91 XX`), is in
+//!   `remote`.
 //! - Event download of an event not in the current event list: `90 00`, ignored. TS
 //!   102 223 §7.5 has the terminal send only the events the list asks for; an event
 //!   download has no response data and no error the terminal acts on, so the card
@@ -134,14 +137,6 @@ impl Card {
             }
             Some(_) => Err(StatusWord::INCORRECT_DATA.into()),
         }
-    }
-
-    /// SMS-PP data download (TS 102 223 §7.1.1, 3GPP TS 31.111 §7.1.1): the OTA handler
-    /// (secured packets, TS 102 225) takes it from here in its own issue. Today the card
-    /// has no OTA application and answers `6F 00`: the phone reports a data download
-    /// error to the network.
-    fn sms_pp_download(&mut self, _download: &SmsPpDownload) -> Answer {
-        Err(StatusWord::NO_PRECISE_DIAGNOSIS.into())
     }
 
     /// An event download the current event list asked for (TS 102 223 §7.5): the BIP

@@ -23,6 +23,12 @@ use crate::wire::status::StatusWord;
 /// Number of logical channels, 0 to 3.
 pub const CHANNELS: u8 = 4;
 
+/// The channel number the card's own remote file management sessions use (see
+/// [`crate::card::rfm`]): a selection of their own, like a logical channel, that no
+/// class byte can name (those name 0 to 19), so no APDU from the phone reaches it and
+/// nothing the script selects moves the phone's channels.
+pub const RFM_CHANNEL: u8 = 0xFF;
+
 /// What is selected on one channel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Selection {
@@ -53,6 +59,9 @@ impl Selection {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Channels {
     open: [Option<Selection>; CHANNELS as usize],
+    /// The selection of the remote file management session running, if one is
+    /// ([`RFM_CHANNEL`]).
+    rfm: Option<Selection>,
 }
 
 impl Channels {
@@ -60,19 +69,39 @@ impl Channels {
     pub fn new() -> Channels {
         Channels {
             open: [Some(Selection::at_mf()), None, None, None],
+            rfm: None,
         }
     }
 
     /// The selection on `channel`, if it is open.
     pub fn get(&self, channel: u8) -> Option<Selection> {
+        if channel == RFM_CHANNEL {
+            return self.rfm;
+        }
         self.open.get(usize::from(channel)).copied().flatten()
     }
 
     /// Replaces the selection on an open `channel`.
     pub fn set(&mut self, channel: u8, selection: Selection) {
-        if let Some(slot @ Some(_)) = self.open.get_mut(usize::from(channel)) {
+        let slot = if channel == RFM_CHANNEL {
+            Some(&mut self.rfm)
+        } else {
+            self.open.get_mut(usize::from(channel))
+        };
+        if let Some(slot @ Some(_)) = slot {
             *slot = Some(selection);
         }
+    }
+
+    /// Starts a remote file management session: the MF current on [`RFM_CHANNEL`]
+    /// (TS 102 226: a command script starts at the MF).
+    pub fn open_rfm(&mut self) {
+        self.rfm = Some(Selection::at_mf());
+    }
+
+    /// Ends the remote file management session: its selection is forgotten.
+    pub fn close_rfm(&mut self) {
+        self.rfm = None;
     }
 
     /// The numbers of the open channels.

@@ -16,6 +16,7 @@
 //! EF it wraps. Absolute mode does not move the pointer. A cyclic EF is updated in
 //! previous mode only: the oldest record is overwritten and becomes record 1.
 
+use super::channels::RFM_CHANNEL;
 use super::{Answer, Card};
 use crate::card::fs::{FileRef, FileTree, Structure, EF_ARR_ID};
 use crate::card::security::{grants, Access};
@@ -47,7 +48,7 @@ impl Card {
         }
         let (file, offset) = self.binary_target(channel, command)?;
         let size = self.transparent_size(file)?;
-        self.check_access(file, Access::Read)?;
+        self.check_access(channel, file, Access::Read)?;
         if offset >= size {
             return Err(StatusWord::WRONG_P1_P2.into());
         }
@@ -74,7 +75,7 @@ impl Card {
         }
         let (file, offset) = self.binary_target(channel, command)?;
         let size = self.transparent_size(file)?;
-        self.check_access(file, Access::Update)?;
+        self.check_access(channel, file, Access::Update)?;
         if offset >= size {
             return Err(StatusWord::WRONG_P1_P2.into());
         }
@@ -97,7 +98,7 @@ impl Card {
         }
         let (file, mode) = self.record_target(channel, command.p2)?;
         let records = self.records(file)?;
-        self.check_access(file, Access::Read)?;
+        self.check_access(channel, file, Access::Read)?;
         let pointer = self.record_pointer(channel, file);
         let (number, pointer) = address_record(mode, command.p1, pointer, records)?;
         if command.le != Some(u16::from(records.len)) {
@@ -115,7 +116,7 @@ impl Card {
         }
         let (file, mode) = self.record_target(channel, command.p2)?;
         let records = self.records(file)?;
-        self.check_access(file, Access::Update)?;
+        self.check_access(channel, file, Access::Update)?;
         if command.data.len() != usize::from(records.len) {
             return Err(StatusWord::WRONG_LENGTH.into());
         }
@@ -154,13 +155,24 @@ impl Card {
         self.store.bytes(Slot::File(file)).get(start..start + len)
     }
 
-    /// `6982` unless the rule `file` references in EF.ARR grants `access` now.
-    fn check_access(&self, file: FileRef, access: Access) -> Result<(), StatusWord> {
+    /// `6982` unless the rule `file` references in EF.ARR grants `access` now, to a
+    /// command on `channel`: the keys verified in this session, or, for a remote file
+    /// management script ([`RFM_CHANNEL`]), those its TAR's access domain grants.
+    fn check_access(&self, channel: u8, file: FileRef, access: Access) -> Result<(), StatusWord> {
         let rule = self
             .files
             .child(FileTree::MF, EF_ARR_ID)
             .and_then(|arr| self.record(arr, self.files.file(file).arr_record));
-        let satisfied = |key: u8| self.key_satisfied(key);
+        let satisfied = |key: u8| {
+            if channel == RFM_CHANNEL {
+                self.session
+                    .rfm_access
+                    .as_ref()
+                    .is_some_and(|domain| domain.grants(key))
+            } else {
+                self.key_satisfied(key)
+            }
+        };
         match rule {
             Some(rule) if grants(rule, access, &satisfied) => Ok(()),
             _ => Err(StatusWord::SECURITY_STATUS_NOT_SATISFIED),

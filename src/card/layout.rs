@@ -16,8 +16,10 @@
 //! record 1 (every DF operation for ADM1).
 
 use crate::card::fs::{DfKind, File, FileKind, FileRef, FileTree, Structure, EF_ARR_ID};
+use crate::card::ota::CounterState;
 use crate::card::profile::Profile;
 use crate::card::scws;
+use crate::card::scws_admin::ScwsConfig;
 use crate::card::security::{rule, Secret, ADM1, ALWAYS, PIN1, PIN_LEN};
 use crate::card::storage::{Slot, Stored};
 use crate::card::usim::SqnState;
@@ -123,6 +125,8 @@ pub fn personalise(profile: &Profile) -> (FileTree, Vec<(Slot, Vec<u8>)>) {
         (Slot::Puk(PIN1), puk.encode()),
         (Slot::Pin(ADM1), adm.encode()),
         (Slot::Sqn, SqnState::new().encode()),
+        (Slot::OtaCounters, CounterState::new().encode()),
+        (Slot::ScwsConfig, ScwsConfig::default().encode()),
     ]);
     (card.tree, card.data)
 }

@@ -9,7 +9,12 @@
 //! - `select`, `file_access`, `pin`, `channels`, `authenticate`, `cat`: the commands, one
 //!   family per file; [`usim`] computes AUTHENTICATE;
 //! - [`toolkit`]: the toolkit (CAT) engine, the terminal profile and the proactive
-//!   command queue that FETCH, TERMINAL RESPONSE and ENVELOPE (`cat`) act on.
+//!   command queue that FETCH, TERMINAL RESPONSE and ENVELOPE (`cat`) act on;
+//! - remote administration over the air: `remote` takes the SMS-PP download apart
+//!   (SMS-DELIVER, concatenation), [`ota`] checks the secured packet, then the TAR's
+//!   service runs: [`rfm`] (remote file management scripts) or [`scws_admin`] (the web
+//!   server's administration agent); the proof of receipt goes back in the ENVELOPE's
+//!   response data or in a SEND SHORT MESSAGE.
 //!
 //! Commands (ETSI TS 102 221 §10–11; the class byte `0X` or `8X` names logical channel
 //! 0–3):
@@ -27,7 +32,7 @@
 //! | TERMINAL PROFILE | `80 10` | `90 00` | `6700` |
 //! | FETCH | `80 12` | `D0…` `90 00` | `6985` `6CXX` `6A86` `6700` `6E00` |
 //! | TERMINAL RESPONSE | `80 14` | `90 00` / `91XX` | `6985` `6A80` `6700` `6A86` `6E00` |
-//! | ENVELOPE | `80 C2` | `90 00` | `9300` `6F00` `6A81` `6A80` `6700` `6A86` `6E00` |
+//! | ENVELOPE | `80 C2` | `90 00`, `61XX` (PoR), `62F3` (PoR of an error) | `9300` `6F00` `6A81` `6A80` `6700` `6A86` `6E00` |
 //!
 //! Any class but `0X`/`8X` gets `6E00` (`6882` with secure messaging, `6881` for channels
 //! 4–19), an instruction the card does not know `6D00`, a known one in the wrong class
@@ -55,7 +60,10 @@ mod layout;
 pub mod ota;
 mod pin;
 pub mod profile;
+mod remote;
+pub mod rfm;
 pub mod scws;
+pub mod scws_admin;
 pub mod security;
 mod select;
 pub mod storage;
@@ -63,10 +71,12 @@ pub mod toolkit;
 pub mod usim;
 
 pub use profile::{Profile, ProfileError};
+pub use remote::OtaReport;
 
 use crate::sim::{Instant, Message, Node, NodeId, Payload};
 use crate::wire::apdu::{CommandApdu, ResponseApdu};
 use crate::wire::atr;
+use crate::wire::sms::Reassembler;
 use crate::wire::status::StatusWord;
 use channels::Channels;
 use fs::FileTree;
@@ -93,6 +103,8 @@ const ATR_WITHOUT_TCK: [u8; 21] = [
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Card {
     profile: Profile,
+    /// The OTA TARs and key sets, built from the profile once ([`Profile::tar_table`]).
+    tars: ota::TarTable,
     files: FileTree,
     store: Store,
     powered: bool,
@@ -111,6 +123,14 @@ struct Session {
     /// The toolkit engine: terminal profile and proactive commands (a proactive session
     /// ends with the power, TS 102 223 §6.2).
     toolkit: Toolkit,
+    /// Segments of concatenated OTA short messages waiting for their siblings (TS
+    /// 31.115 §4.3); bounded by [`crate::wire::sms::MAX_PENDING`] messages.
+    sms: Reassembler,
+    /// While a remote file management script runs: the key references its TAR's
+    /// access domain counts as verified (see [`rfm`]).
+    rfm_access: Option<profile::AccessDomain>,
+    /// What became of the last secured packet, for logs and the inspector.
+    last_ota: Option<OtaReport>,
 }
 
 impl Session {
@@ -120,6 +140,9 @@ impl Session {
             verified: BTreeSet::new(),
             pending: None,
             toolkit: Toolkit::new(),
+            sms: Reassembler::new(),
+            rfm_access: None,
+            last_ota: None,
         }
     }
 }
@@ -172,9 +195,11 @@ impl Card {
     /// An unpowered card personalised with `profile`.
     pub fn from_profile(profile: Profile) -> Result<Card, ProfileError> {
         profile.validate()?;
+        let tars = profile.tar_table()?;
         let (files, data) = layout::personalise(&profile);
         Ok(Card {
             profile,
+            tars,
             files,
             store: Store::personalised(data),
             powered: false,
@@ -293,21 +318,23 @@ impl Card {
             return Err(StatusWord::CLA_NOT_SUPPORTED.into());
         }
         let command = CommandApdu::parse(bytes).map_err(|_| StatusWord::WRONG_LENGTH)?;
-        if command.ins != GET_RESPONSE {
-            // Any other command discards response data not fetched (TS 102 221 §7.3.1.1.4).
-            self.session.pending = None;
-        }
+        self.discard_pending(&command);
         let (class, channel) = decode_class(&command)?;
-        let (expected, handler) = instruction(command.ins).ok_or(StatusWord::INS_NOT_SUPPORTED)?;
-        if class != expected {
-            return Err(StatusWord::CLA_NOT_SUPPORTED.into());
-        }
+        let handler = handler_for(class, command.ins, instruction)?;
         if self.session.channels.get(channel).is_none() {
             return Err(StatusWord::LOGICAL_CHANNEL_NOT_SUPPORTED.into());
         }
         let response = handler(self, channel, &command)?;
         let response = self.deliver(channel, &command, response);
         Ok(self.announce_proactive(response))
+    }
+
+    /// Any command but GET RESPONSE discards response data not fetched (TS 102 221
+    /// §7.3.1.1.4).
+    fn discard_pending(&mut self, command: &CommandApdu) {
+        if command.ins != GET_RESPONSE {
+            self.session.pending = None;
+        }
     }
 
     /// `90 00` becomes `91 XX` while a proactive command waits for FETCH (TS 102 221
@@ -423,6 +450,20 @@ fn instruction(ins: u8) -> Option<(Class, Handler)> {
         AUTHENTICATE => (Class::Iso, Card::authenticate),
         _ => return None,
     })
+}
+
+/// The handler of instruction `ins` in `table`, or the status word refusing it: `6D 00`
+/// for an instruction the table lacks, `6E 00` for one of the other class family.
+fn handler_for(
+    class: Class,
+    ins: u8,
+    table: fn(u8) -> Option<(Class, Handler)>,
+) -> Result<Handler, StatusWord> {
+    let (expected, handler) = table(ins).ok_or(StatusWord::INS_NOT_SUPPORTED)?;
+    if class != expected {
+        return Err(StatusWord::CLA_NOT_SUPPORTED);
+    }
+    Ok(handler)
 }
 
 /// The class family and logical channel of a command (TS 102 221 §10.1.1 table 10.3,

@@ -46,6 +46,7 @@
 //! * **PoR for accepted packets** is secured exactly as the SPI's second byte asks, with
 //!   the same keys, echoing the command's counter (see [`Accepted::por`]).
 
+use crate::card::storage::Stored;
 use crate::wire::ota::coding::key_version;
 use crate::wire::ota::{
     secure_response, unsecured_response, CcKey, Check, CipherKey, CommandPacket, CounterMode,
@@ -297,11 +298,58 @@ impl CounterState {
         self.counters.insert(tar, value.min(COUNTER_MAX));
     }
 
-    /// Applies the counter an accepted packet moved to, if any.
+    /// Applies the counter an accepted packet moved to, if any. A counter never goes
+    /// back: a value not above the one held changes nothing.
     pub fn apply(&mut self, accepted: &Accepted) {
         if let Some(value) = accepted.new_counter {
-            self.set(accepted.tar, value);
+            if value > self.get(accepted.tar) {
+                self.set(accepted.tar, value);
+            }
         }
+    }
+
+    /// Every TAR with a counter, and its value, in TAR order.
+    pub fn entries(&self) -> impl Iterator<Item = (Tar, u64)> + '_ {
+        self.counters.iter().map(|(tar, value)| (*tar, *value))
+    }
+
+    /// Every TAR of `table` at the maximum, so that each packet counted there is
+    /// refused with `04` (counter blocked): what a card must assume when its counters
+    /// cannot be read, rather than start again from 0 and accept replays.
+    pub fn blocked(table: &TarTable) -> CounterState {
+        let mut state = CounterState::new();
+        for entry in table.tars() {
+            state.set(entry.tar, COUNTER_MAX);
+        }
+        state
+    }
+}
+
+impl Stored for CounterState {
+    /// `TAR (3 bytes) ‖ counter (5 bytes, big-endian)` per TAR, in TAR order.
+    fn encode(&self) -> Vec<u8> {
+        self.entries()
+            .flat_map(|(tar, value)| {
+                let mut bytes = tar.0.to_vec();
+                bytes.extend_from_slice(&crate::wire::ota::counter_bytes(value));
+                bytes
+            })
+            .collect()
+    }
+
+    fn decode(bytes: &[u8]) -> Option<CounterState> {
+        if bytes.len() % 8 != 0 {
+            return None;
+        }
+        let mut state = CounterState::new();
+        for record in bytes.chunks_exact(8) {
+            let tar = Tar([record[0], record[1], record[2]]);
+            if state.counters.contains_key(&tar) {
+                return None;
+            }
+            state.set(tar, crate::wire::ota::counter_from(&record[3..]));
+        }
+        Some(state)
     }
 }
 

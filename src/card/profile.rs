@@ -10,7 +10,12 @@
 //! Every value in the default profile is public test data (the keys are those of
 //! 3GPP TS 35.208 test set 1); a profile is no place for real subscriber secrets.
 
+use crate::card::ota::{
+    ConfigError, KeyVersion, MinimumSecurityLevel, TarEntry as OtaTarEntry, TarTable,
+};
+use crate::card::security;
 use crate::wire::hex;
+use crate::wire::ota::{self, CcAlgorithm, CcKey, CipherAlgorithm, CipherKey, CounterMode, Tar};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -69,7 +74,8 @@ pub struct Adm1 {
 }
 
 /// Over-the-air security (ETSI TS 102 225): key sets and the applications reachable by
-/// TAR. Data only for now: the OTA layer uses it.
+/// TAR. The card turns them into its [`crate::card::ota::TarTable`] once, when it is made
+/// ([`Profile::tar_table`]); what each TAR runs is its [`Service`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ota {
@@ -112,7 +118,31 @@ pub enum Algorithm {
     Aes,
 }
 
+/// Why `des-cbc` is refused.
+const SINGLE_DES: &str = "single DES (des-cbc) is refused: its 56-bit key is broken, and TS 102 225 dropped it in Release 8; use 3des-2key, 3des-3key or aes";
+
 impl Algorithm {
+    /// The ciphering algorithm (KIc) of this name; `None` for single DES, refused.
+    pub fn cipher(self) -> Option<CipherAlgorithm> {
+        match self {
+            Algorithm::DesCbc => None,
+            Algorithm::TripleDes2Key => Some(CipherAlgorithm::TripleDes2Key),
+            Algorithm::TripleDes3Key => Some(CipherAlgorithm::TripleDes3Key),
+            Algorithm::Aes => Some(CipherAlgorithm::Aes),
+        }
+    }
+
+    /// The checksum algorithm (KID) of this name: the triple DES CBC-MAC or AES CMAC;
+    /// `None` for single DES, refused.
+    pub fn checksum(self) -> Option<CcAlgorithm> {
+        match self {
+            Algorithm::DesCbc => None,
+            Algorithm::TripleDes2Key => Some(CcAlgorithm::TripleDes2Key),
+            Algorithm::TripleDes3Key => Some(CcAlgorithm::TripleDes3Key),
+            Algorithm::Aes => Some(CcAlgorithm::AesCmac),
+        }
+    }
+
     /// Key lengths in bytes the algorithm takes.
     pub fn key_lengths(self) -> &'static [usize] {
         match self {
@@ -132,9 +162,60 @@ pub struct TarEntry {
     pub tar: Hex<3>,
     /// What the TAR reaches, in words.
     pub application: String,
+    /// What the card runs with the secured data of a packet for this TAR.
+    pub service: Service,
+    /// For [`Service::Rfm`] only, and required there: the files a command script may
+    /// reach (the access domain of TS 102 226 §8.2.1.3.2.2, kept at TAR level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_domain: Option<AccessDomain>,
     /// The least security a command packet must have to be accepted (the minimum
     /// security level of TS 102 226 §8.2.1.3.2.4.2, coded like the first SPI byte).
     pub minimum_security: SecurityLevel,
+}
+
+/// The receiving application behind a TAR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Service {
+    /// Remote file management (ETSI TS 102 226 §5, 3GPP TS 31.116): the secured data
+    /// is a command script run on the card's own file system
+    /// ([`crate::card::rfm`]).
+    Rfm,
+    /// Remote applet management (TS 102 226 §5, GlobalPlatform): the same script
+    /// formats, but this card has no applet runtime, so its security domain knows no
+    /// command and answers each `6D 00`.
+    Ram,
+    /// The Smart Card Web Server's administration agent ([`crate::card::scws_admin`]).
+    ScwsAdmin,
+}
+
+/// What a remote file management script may reach (TS 102 226 §8.2.1.3.2.2, the UICC
+/// access parameters, simplified to one value per TAR). The access rules of EF.ARR
+/// still decide, as for a command from the phone; the domain only says which key
+/// references count as verified during the script. A rule of "never" stays never.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccessDomain {
+    /// Access domain `00`, full access: every key reference counts as verified
+    /// (the issuer's ADM rights).
+    Full,
+    /// Access as if these key references (TS 102 221 §9.5.1, e.g. `0A` for ADM1)
+    /// were verified.
+    Keys(Vec<Hex<1>>),
+    /// Access domain `FF`, no access: every access rule that needs a key refuses.
+    #[serde(rename = "none")]
+    NoAccess,
+}
+
+impl AccessDomain {
+    /// Whether a condition naming key reference `key` holds during the script.
+    pub fn grants(&self, key: u8) -> bool {
+        match self {
+            AccessDomain::Full => true,
+            AccessDomain::Keys(keys) => keys.iter().any(|k| k.0[0] == key),
+            AccessDomain::NoAccess => false,
+        }
+    }
 }
 
 /// The protection of a command packet, as the first byte of its SPI codes it
@@ -145,6 +226,27 @@ pub struct SecurityLevel {
     pub integrity: Integrity,
     pub ciphering: bool,
     pub counter: CounterPolicy,
+}
+
+impl SecurityLevel {
+    /// The same level in the OTA layer's terms.
+    pub fn level(self) -> MinimumSecurityLevel {
+        MinimumSecurityLevel {
+            integrity: match self.integrity {
+                Integrity::None => ota::Integrity::None,
+                Integrity::RedundancyCheck => ota::Integrity::RedundancyCheck,
+                Integrity::CryptographicChecksum => ota::Integrity::CryptographicChecksum,
+                Integrity::DigitalSignature => ota::Integrity::DigitalSignature,
+            },
+            ciphering: self.ciphering,
+            counter: match self.counter {
+                CounterPolicy::None => CounterMode::None,
+                CounterPolicy::Available => CounterMode::Available,
+                CounterPolicy::Higher => CounterMode::Higher,
+                CounterPolicy::OneHigher => CounterMode::OneHigher,
+            },
+        }
+    }
 }
 
 /// SPI byte 1, b2–b1.
@@ -326,6 +428,12 @@ impl Profile {
                 });
             }
             for (name, key) in [("kic", &set.kic), ("kid", &set.kid)] {
+                if key.algorithm == Algorithm::DesCbc {
+                    return Err(ProfileError::Invalid {
+                        field: field(name),
+                        problem: SINGLE_DES.into(),
+                    });
+                }
                 let lengths = key.algorithm.key_lengths();
                 if !lengths.contains(&key.key.0.len()) {
                     return Err(ProfileError::Invalid {
@@ -347,8 +455,100 @@ impl Profile {
                     problem: format!("{} appears twice", hex::compact(&tar.tar.0)),
                 });
             }
+            let problem = match (tar.service, &tar.access_domain) {
+                (Service::Rfm, None) => {
+                    Some("remote file management needs an access_domain (full, none or { keys = [...] })".to_string())
+                }
+                (Service::Rfm, Some(AccessDomain::Keys(keys))) => keys
+                    .iter()
+                    .find(|k| !matches!(k.0[0], security::PIN1 | security::ADM1))
+                    .map(|k| {
+                        format!(
+                            "key reference {:02X}: this card knows 01 (PIN1) and 0A (ADM1)",
+                            k.0[0]
+                        )
+                    })
+                    .or_else(|| keys.is_empty().then(|| "an empty key list: write none".into())),
+                (Service::Rfm, Some(_)) => None,
+                (_, Some(_)) => Some("only a remote file management TAR has an access_domain".into()),
+                (_, None) => None,
+            };
+            if let Some(problem) = problem {
+                return Err(ProfileError::Invalid {
+                    field: format!("ota.tars[{i}].access_domain"),
+                    problem,
+                });
+            }
         }
-        Ok(())
+        self.tar_table().map(|_| ())
+    }
+
+    /// The card's TAR table (TS 102 225 §5, TS 102 226 §8.2.1.3.2.4.2): every TAR with
+    /// its minimum security level, every key set bound to its algorithms. Refused, with
+    /// the field named: single DES (`des-cbc`, broken and gone from TS 102 225 since
+    /// Release 8; DES-ECB and "algorithm known implicitly" cannot even be written
+    /// here), a triple DES key whose halves repeat (single DES in disguise), and a
+    /// minimum security level below a cryptographic checksum (anyone could run
+    /// commands on that TAR).
+    pub fn tar_table(&self) -> Result<TarTable, ProfileError> {
+        let mut key_sets = Vec::new();
+        for (i, set) in self.ota.key_sets.iter().enumerate() {
+            let field = |name: &str| format!("ota.key_sets[{i}].{name}");
+            let invalid = |name: &str, problem: String| ProfileError::Invalid {
+                field: field(name),
+                problem,
+            };
+            let kic = match set.kic.algorithm.cipher() {
+                Some(algorithm) => CipherKey::new(algorithm, set.kic.key.0.clone())
+                    .map_err(|error| invalid("kic", error.to_string()))?,
+                None => return Err(invalid("kic", SINGLE_DES.into())),
+            };
+            let kid = match set.kid.algorithm.checksum() {
+                Some(algorithm) => CcKey::new(algorithm, set.kid.key.0.clone())
+                    .map_err(|error| invalid("kid", error.to_string()))?,
+                None => return Err(invalid("kid", SINGLE_DES.into())),
+            };
+            key_sets.push(KeyVersion {
+                version: set.kvn,
+                kic: Some(kic),
+                kid: Some(kid),
+            });
+        }
+        let tars = self
+            .ota
+            .tars
+            .iter()
+            .map(|entry| OtaTarEntry {
+                tar: Tar(entry.tar.0),
+                minimum_security: entry.minimum_security.level(),
+            })
+            .collect();
+        TarTable::new(tars, key_sets).map_err(|error| {
+            let field = match &error {
+                ConfigError::NoAuthentication { tar, .. }
+                | ConfigError::DigitalSignature { tar }
+                | ConfigError::DuplicateTar(tar) => self
+                    .ota
+                    .tars
+                    .iter()
+                    .position(|e| e.tar.0 == tar.0)
+                    .map_or("ota.tars".to_string(), |i| {
+                        format!("ota.tars[{i}].minimum_security")
+                    }),
+                ConfigError::BadKeyVersion { .. } | ConfigError::BadKey { .. } => {
+                    "ota.key_sets".to_string()
+                }
+            };
+            ProfileError::Invalid {
+                field,
+                problem: error.to_string(),
+            }
+        })
+    }
+
+    /// The entry of the profile for `tar`.
+    pub fn tar_entry(&self, tar: Tar) -> Option<&TarEntry> {
+        self.ota.tars.iter().find(|e| e.tar.0 == tar.0)
     }
 
     fn validate_scws(&self) -> Result<(), ProfileError> {

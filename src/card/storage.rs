@@ -1,7 +1,8 @@
 //! Tear-proof persistent storage: a journal in front of the card's non-volatile memory.
 //!
 //! Everything the card must remember across power cycles (file contents, PINs and their
-//! try counters, the USIM's sequence numbers; later the OTA counters) is an object in a
+//! try counters, the USIM's sequence numbers, the OTA counters, the SCWS administration
+//! settings) is an object in a
 //! [`Store`], named by a [`Slot`]. Owners read and write typed values ([`Stored`]); the
 //! store sees bytes.
 //!
@@ -48,6 +49,13 @@ pub enum Slot {
     /// The USIM's array of accepted sequence numbers (3GPP TS 33.102 Annex C.2,
     /// [`crate::card::usim::SqnState`]).
     Sqn,
+    /// The OTA replay counter of every TAR (the receiving entity's counters of TS 102
+    /// 225 §5.1.1, [`crate::card::ota::CounterState`]). Committed before the command
+    /// it admits runs, so a power cut can lose a command but never reuse a counter.
+    OtaCounters,
+    /// The SCWS administration settings the last reconfiguration stored
+    /// ([`crate::card::scws_admin::ScwsConfig`]).
+    ScwsConfig,
 }
 
 /// A value kept in the store, with its byte encoding.

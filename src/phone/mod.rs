@@ -1,26 +1,64 @@
-//! The phone (mobile equipment): powers the card and drives it with APDUs.
+//! The phone (mobile equipment): powers the card, drives it with APDUs, and stands
+//! between the network and the card for short messages.
 //!
-//! This first phone runs the start-up sequence of ETSI TS 102 221 §14 and TS 102 223 §5:
-//! cold reset and ATR, SELECT of the MF with its FCP fetched by GET RESPONSE (the T=0 case-4
-//! procedure), then TERMINAL PROFILE. The access gateway, the FETCH loop and BIP grow in
-//! their own modules.
+//! The start-up sequence of ETSI TS 102 221 §14 and TS 102 223 §5: cold reset and ATR,
+//! SELECT of the MF with its FCP fetched by GET RESPONSE (the T=0 case-4 procedure),
+//! then TERMINAL PROFILE; then the phone attaches to the network. The access gateway,
+//! the FETCH loop and BIP grow in their own modules.
 //!
 //! ```text
 //!   Off ──PowerOn──▶ ExpectAtr ──ATR──▶ ExpectSelectStatus ──61XX──▶ ExpectFcp
 //!                                                                       │ 9000
-//!   Ready ◀──9000/91XX── ExpectProfileStatus ◀──────────────────────────┘
+//!   Ready ◀──9000/91XX (attach)── ExpectProfileStatus ◀─────────────────┘
 //!   Ready ──SendApdu──▶ ExpectUserResponse ──response──▶ Ready
-//!   (any state) ──bad ATR / unexpected status──▶ Failed
+//!   Ready ──SMS-DELIVER, PID 7F, class 2──▶ ExpectDownloadStatus (ENVELOPE D1 at the card)
+//!           ├─ 61XX, 62XX, 63XX ──▶ ExpectDownloadData (GET RESPONSE; 6CXX → again with
+//!           │                       Le = XX) ──data──▶ RP-ACK + data ──▶ Ready
+//!           └─ any other status ──▶ deliver report (see below) ──▶ Ready
+//!   Ready ──any other SMS-DELIVER──▶ inbox, RP-ACK
+//!   (any state) ──bad ATR / unexpected status in start-up──▶ Failed
+//!   (on) ──PowerOn──▶ detach, then start-up again
 //! ```
+//!
+//! SMS-PP data download (3GPP TS 31.111 §7.1.1.1): a short message with TP-PID `7F`
+//! ((U)SIM data download) and a class 2 TP-DCS (TS 23.038 §4: `F6`, `16`, …) goes to the
+//! card in ENVELOPE (`80 C2 00 00 Lc D1 …`: device identities network → UICC, the SMS
+//! centre's address, the SMS TPDU) and is neither shown nor kept. The card's answer
+//! decides the SMS-DELIVER-REPORT, whose TP-PID and TP-DCS are those of the message:
+//!
+//! | card | report |
+//! |---|---|
+//! | `90 00` | RP-ACK (with the response data if the card gave any) |
+//! | `91 XX` | RP-ACK; a proactive command waits, which the phone notes and does not fetch (the FETCH loop is another issue) |
+//! | `61 XX` | GET RESPONSE, then RP-ACK with the data as TP-UD (a PoR keeps its UDH `02 71 00`, so TP-UDHI is set) |
+//! | `62 XX`, `63 XX` | GET RESPONSE with Le `00` (the T=0 case 4 warning procedure, TS 102 221 §7.3.1.1.4; `6C XX` → again with Le `XX`), then RP-ACK with the data, if any, as TP-UD: the Release 11 and later behaviour (3GPP TS 31.124 §27.22.5.1.3: "the ME with the Rel-11 or later implementation ... returns an RP-ACK"; earlier releases sent RP-ERROR `D5` with the data) |
+//! | `93 00` | RP-ERROR, TP-FCS `D4` (U)SIM Application Toolkit busy; the network retries |
+//! | `6F XX` and any other status | RP-ERROR, TP-FCS `D5` (U)SIM data download error |
+//!
+//! A short message that arrives while the card is busy with something else waits in
+//! the phone (at most [`MAX_WAITING_SMS`]) and goes to the card when it is free; one
+//! that does not decode is answered RP-ERROR `FF` (unspecified error cause); one that
+//! arrives while the phone is not attached (off, or restarting after a detach) is lost,
+//! as the radio would lose it, and the SMS centre delivers it again after the attach.
 
 use crate::sim::{Action, Instant, Message, Node, NodeId, Payload};
 use crate::wire::apdu::{CommandApdu, ResponseApdu};
 use crate::wire::atr::Atr;
+use crate::wire::cat::SmsPpDownload;
+use crate::wire::sms::{
+    DataCoding, FailureCause, OptionalParameters, SmsDeliver, SmsDeliverReport, UserData,
+    PID_SIM_DATA_DOWNLOAD,
+};
 use crate::wire::status::StatusWord;
+use std::collections::VecDeque;
 
 /// The phone's TERMINAL PROFILE (TS 102 223 §5.2): byte 1 b1 "profile download". The phone
 /// declares nothing it does not do; later capabilities add their bits here.
 pub const TERMINAL_PROFILE: [u8; 1] = [0x01];
+
+/// Short messages that can wait in the phone for the card; more are refused with
+/// RP-ERROR `D3` (memory capacity exceeded).
+pub const MAX_WAITING_SMS: usize = 4;
 
 /// What the phone waits for, named after rustls' state machine.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -35,8 +73,54 @@ pub enum PhoneState {
     Ready,
     /// A command APDU the user asked for is at the card.
     ExpectUserResponse,
+    /// An SMS-PP download (ENVELOPE) is at the card.
+    ExpectDownloadStatus,
+    /// The card had response data for the SMS-PP download (`61 XX`); GET RESPONSE is at
+    /// the card.
+    ExpectDownloadData,
     /// Start-up stopped; the reason in words.
     Failed(String),
+}
+
+/// A short message kept for the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxMessage {
+    /// TP-OA as a person reads it.
+    pub from: String,
+    /// TP-SCTS.
+    pub time_stamp: String,
+    /// The text, or the data in hex.
+    pub text: String,
+    /// The SMS-DELIVER TPDU.
+    pub tpdu: Vec<u8>,
+}
+
+/// GET RESPONSEs one SMS-PP download may take before the phone gives up on the card's
+/// data (each `6C XX` or `61 XX` asks for one more).
+const MAX_FETCHES: u8 = 4;
+
+/// The SMS-PP download in progress: what the report needs from the message, and the
+/// card's response data gathered so far.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Download {
+    pid: u8,
+    dcs: u8,
+    /// The warning (`62 XX`, `63 XX`) the ENVELOPE ended with, if it did.
+    warning: Option<StatusWord>,
+    data: Vec<u8>,
+    fetches: u8,
+}
+
+impl Download {
+    fn new(pid: u8, dcs: u8) -> Download {
+        Download {
+            pid,
+            dcs,
+            warning: None,
+            data: Vec::new(),
+            fetches: 0,
+        }
+    }
 }
 
 /// The phone and its view of the card.
@@ -49,6 +133,18 @@ pub struct Phone {
     mf_fcp: Option<Vec<u8>>,
     /// The card's answer to the last APDU the user sent.
     last_user_response: Option<Vec<u8>>,
+    /// Whether the phone is attached to the network.
+    attached: bool,
+    download: Option<Download>,
+    /// SMS-DELIVERs waiting for the card: the SMS centre's address and the TPDU.
+    waiting: VecDeque<(Vec<u8>, Vec<u8>)>,
+    /// Short messages for the user; kept across restarts, as a phone's memory is.
+    inbox: Vec<InboxMessage>,
+    /// Length of the proactive command the card announced (`91 XX`) and the phone has
+    /// not fetched.
+    proactive_pending: Option<u8>,
+    /// How the last SMS-PP download ended, in words.
+    last_download: Option<String>,
 }
 
 impl Phone {
@@ -80,66 +176,308 @@ impl Phone {
         self.state == PhoneState::Ready
     }
 
-    /// Reacts to one delivered message; returns the APDU or signal to send to the card.
-    fn react(&mut self, payload: &Payload) -> Option<Payload> {
+    /// Whether the phone is attached to the network.
+    pub fn attached(&self) -> bool {
+        self.attached
+    }
+
+    /// Short messages kept for the user, oldest first.
+    pub fn inbox(&self) -> &[InboxMessage] {
+        &self.inbox
+    }
+
+    /// The length of a proactive command the card announced (`91 XX`) and the phone
+    /// has not fetched.
+    pub fn proactive_pending(&self) -> Option<u8> {
+        self.proactive_pending
+    }
+
+    /// How the last SMS-PP download ended, in words.
+    pub fn last_download(&self) -> Option<&str> {
+        self.last_download.as_deref()
+    }
+
+    /// Reacts to one delivered message; returns what the phone sends.
+    fn react(&mut self, payload: &Payload) -> Vec<Message> {
         match (&self.state, payload) {
             (_, Payload::Action(Action::PowerOn)) => {
+                let mut out = Vec::new();
+                if self.attached {
+                    out.push(to_network(Payload::Detach));
+                }
+                let inbox = std::mem::take(&mut self.inbox);
                 *self = Phone::new();
+                self.inbox = inbox;
                 self.state = PhoneState::ExpectAtr;
-                Some(Payload::Reset)
+                out.push(to_card(Payload::Reset));
+                out
             }
+            (
+                _,
+                Payload::SmsDeliver {
+                    service_centre,
+                    tpdu,
+                },
+            ) => self.short_message(service_centre, tpdu),
             (PhoneState::ExpectAtr, Payload::Atr(bytes)) => match Atr::parse(bytes) {
                 Ok(_) => {
                     self.atr = Some(bytes.clone());
                     self.state = PhoneState::ExpectSelectStatus;
                     let select_mf =
                         CommandApdu::new(0x00, 0xA4, 0x00, 0x04).with_data([0x3F, 0x00]);
-                    Some(Payload::Command(select_mf.emit()))
+                    vec![to_card(Payload::Command(select_mf.emit()))]
                 }
                 Err(error) => self.fail(format!("invalid ATR: {error}")),
             },
             (PhoneState::ExpectSelectStatus, Payload::Response(bytes)) => {
-                match self.status(bytes)?.to_bytes() {
+                let Some(sw) = self.status(bytes) else {
+                    return Vec::new();
+                };
+                match sw.to_bytes() {
                     [0x61, available] => {
                         self.state = PhoneState::ExpectFcp;
-                        let get_response = CommandApdu::new(0x00, 0xC0, 0x00, 0x00)
-                            .with_le(u16::from(available).max(1));
-                        Some(Payload::Command(get_response.emit()))
+                        vec![to_card(get_response(available))]
                     }
                     other => self.unexpected("SELECT MF", other),
                 }
             }
             (PhoneState::ExpectFcp, Payload::Response(bytes)) => {
-                let response = self.response(bytes)?;
+                let Some(response) = self.response(bytes) else {
+                    return Vec::new();
+                };
                 if response.sw != StatusWord::NO_ERROR {
                     return self.unexpected("GET RESPONSE", response.sw.to_bytes());
                 }
                 self.mf_fcp = Some(response.data);
                 self.state = PhoneState::ExpectProfileStatus;
                 let profile = CommandApdu::new(0x80, 0x10, 0x00, 0x00).with_data(TERMINAL_PROFILE);
-                Some(Payload::Command(profile.emit()))
+                vec![to_card(Payload::Command(profile.emit()))]
             }
             (PhoneState::ExpectProfileStatus, Payload::Response(bytes)) => {
-                let sw = self.status(bytes)?;
-                if sw.is_normal() {
-                    self.state = PhoneState::Ready;
-                    None
-                } else {
-                    self.unexpected("TERMINAL PROFILE", sw.to_bytes())
+                let Some(sw) = self.status(bytes) else {
+                    return Vec::new();
+                };
+                if !sw.is_normal() {
+                    return self.unexpected("TERMINAL PROFILE", sw.to_bytes());
                 }
+                self.note_proactive(sw);
+                self.state = PhoneState::Ready;
+                self.attached = true;
+                let mut out = vec![to_network(Payload::Attach)];
+                out.extend(self.next_waiting());
+                out
             }
             (PhoneState::Ready, Payload::Action(Action::SendApdu(bytes))) => {
                 self.state = PhoneState::ExpectUserResponse;
-                Some(Payload::Command(bytes.clone()))
+                vec![to_card(Payload::Command(bytes.clone()))]
             }
             (PhoneState::ExpectUserResponse, Payload::Response(bytes)) => {
                 self.last_user_response = Some(bytes.clone());
                 self.state = PhoneState::Ready;
-                None
+                self.next_waiting()
             }
+            (PhoneState::ExpectDownloadStatus, Payload::Response(bytes)) => {
+                self.download_status(bytes)
+            }
+            (PhoneState::ExpectDownloadData, Payload::Response(bytes)) => self.download_data(bytes),
             // Anything else (a stray ATR, a response with no command outstanding, a user's
             // APDU before start-up is done) is ignored.
-            _ => None,
+            _ => Vec::new(),
+        }
+    }
+
+    /// An SMS-DELIVER from the network.
+    fn short_message(&mut self, service_centre: &[u8], tpdu: &[u8]) -> Vec<Message> {
+        match &self.state {
+            // Not registered: nothing can reach the phone. A message sent before a
+            // detach and arriving after it is lost; the SMS centre, told of the detach,
+            // delivers it again after the next attach.
+            _ if !self.attached => Vec::new(),
+            PhoneState::Ready | PhoneState::Failed(_) => self.take_sms(service_centre, tpdu),
+            _ if self.waiting.len() >= MAX_WAITING_SMS => vec![report(SmsDeliverReport::error(
+                FailureCause::MEMORY_CAPACITY_EXCEEDED,
+                OptionalParameters::default(),
+            ))],
+            _ => {
+                self.waiting
+                    .push_back((service_centre.to_vec(), tpdu.to_vec()));
+                Vec::new()
+            }
+        }
+    }
+
+    /// The next short message that waited for the card, now that it is free.
+    fn next_waiting(&mut self) -> Vec<Message> {
+        match self.waiting.pop_front() {
+            Some((service_centre, tpdu)) => self.take_sms(&service_centre, &tpdu),
+            None => Vec::new(),
+        }
+    }
+
+    /// Handles an SMS-DELIVER now: SMS-PP download to the card, or the inbox.
+    fn take_sms(&mut self, service_centre: &[u8], tpdu: &[u8]) -> Vec<Message> {
+        let Ok(sms) = SmsDeliver::parse(tpdu) else {
+            return vec![report(SmsDeliverReport::error(
+                FailureCause::UNSPECIFIED,
+                OptionalParameters::default(),
+            ))];
+        };
+        let (pid, dcs) = (sms.protocol_identifier, sms.data_coding_scheme);
+        let download = pid == PID_SIM_DATA_DOWNLOAD && DataCoding::from_byte(dcs).class == Some(2);
+        if !download {
+            self.inbox.push(InboxMessage {
+                from: sms.originating_address.text(),
+                time_stamp: sms.service_centre_time_stamp.to_string(),
+                text: inbox_text(&sms),
+                tpdu: tpdu.to_vec(),
+            });
+            return vec![report(SmsDeliverReport::ack(OptionalParameters::default()))];
+        }
+        let pp = Download::new(pid, dcs);
+        if !matches!(self.state, PhoneState::Ready) {
+            self.last_download = Some("the card is not usable: data download error".into());
+            return vec![download_error(&pp, FailureCause::DATA_DOWNLOAD_ERROR)];
+        }
+        let address = crate::wire::cat::Address {
+            ton_npi: service_centre.first().copied().unwrap_or(0x81),
+            bcd: service_centre.get(1..).unwrap_or_default().to_vec(),
+        };
+        let envelope = SmsPpDownload::new(Some(address), tpdu.to_vec()).emit();
+        if envelope.len() > 255 {
+            self.last_download = Some("the SMS does not fit an ENVELOPE".into());
+            return vec![download_error(&pp, FailureCause::DATA_DOWNLOAD_ERROR)];
+        }
+        self.download = Some(pp);
+        self.state = PhoneState::ExpectDownloadStatus;
+        let command = CommandApdu::new(0x80, 0xC2, 0x00, 0x00).with_data(envelope);
+        vec![to_card(Payload::Command(command.emit()))]
+    }
+
+    /// The card's answer to the ENVELOPE (SMS-PP download).
+    fn download_status(&mut self, bytes: &[u8]) -> Vec<Message> {
+        let mut pp = self
+            .download
+            .take()
+            .unwrap_or_else(|| Download::new(PID_SIM_DATA_DOWNLOAD, 0xF6));
+        let Ok(response) = ResponseApdu::parse(bytes) else {
+            return self.finish_download(
+                "the card's answer does not decode",
+                download_error(&pp, FailureCause::DATA_DOWNLOAD_ERROR),
+            );
+        };
+        let [sw1, sw2] = response.sw.to_bytes();
+        match sw1 {
+            0x61 => self.fetch(pp, sw2),
+            0x62 | 0x63 => {
+                pp.warning = Some(response.sw);
+                pp.data = response.data;
+                self.fetch(pp, 0x00)
+            }
+            0x90 | 0x91 => {
+                self.note_proactive(response.sw);
+                let words = format!("card answered {:04X}: RP-ACK", response.sw.0);
+                self.finish_download(&words, download_ack(&pp, &response.data))
+            }
+            0x93 => self.finish_download(
+                "card answered 9300 (toolkit busy): RP-ERROR D4",
+                download_error(&pp, FailureCause::TOOLKIT_BUSY),
+            ),
+            _ => {
+                let words = format!(
+                    "card answered {:04X} ({}): RP-ERROR D5",
+                    response.sw.0,
+                    response.sw.meaning()
+                );
+                self.finish_download(
+                    &words,
+                    download_error(&pp, FailureCause::DATA_DOWNLOAD_ERROR),
+                )
+            }
+        }
+    }
+
+    /// GET RESPONSE for the download's data, `le` bytes (`00`: as many as there are).
+    fn fetch(&mut self, mut pp: Download, le: u8) -> Vec<Message> {
+        if pp.fetches >= MAX_FETCHES {
+            return self.finish_download(
+                "the card kept its response data: RP-ERROR D5",
+                download_error(&pp, FailureCause::DATA_DOWNLOAD_ERROR),
+            );
+        }
+        pp.fetches += 1;
+        self.download = Some(pp);
+        self.state = PhoneState::ExpectDownloadData;
+        vec![to_card(get_response(le))]
+    }
+
+    /// The card's answer to GET RESPONSE during an SMS-PP download.
+    fn download_data(&mut self, bytes: &[u8]) -> Vec<Message> {
+        let mut pp = self
+            .download
+            .take()
+            .unwrap_or_else(|| Download::new(PID_SIM_DATA_DOWNLOAD, 0xF6));
+        let Ok(response) = ResponseApdu::parse(bytes) else {
+            return self.finish_download(
+                "the card's answer does not decode",
+                download_error(&pp, FailureCause::DATA_DOWNLOAD_ERROR),
+            );
+        };
+        let [sw1, sw2] = response.sw.to_bytes();
+        pp.data.extend_from_slice(&response.data);
+        match sw1 {
+            // Wrong Le: ask again with the length the card gives (TS 102 221 §7.3.1.1.4).
+            0x6C => self.fetch(pp, sw2),
+            0x61 => self.fetch(pp, sw2),
+            0x90 | 0x91 | 0x62 | 0x63 => {
+                self.note_proactive(response.sw);
+                let words = match pp.warning {
+                    Some(warning) => format!(
+                        "card answered {:04X} with {} byte(s) of data: RP-ACK with them",
+                        warning.0,
+                        pp.data.len()
+                    ),
+                    None => format!(
+                        "card gave {} byte(s) of response data: RP-ACK with them",
+                        pp.data.len()
+                    ),
+                };
+                let report = download_ack(&pp, &pp.data);
+                self.finish_download(&words, report)
+            }
+            // A warning without data: nothing to fetch (e.g. 69 85).
+            _ if pp.warning.is_some() => {
+                let words = format!(
+                    "card answered {:04X}, no response data: RP-ACK",
+                    pp.warning.map_or(0, |w| w.0)
+                );
+                let report = download_ack(&pp, &pp.data);
+                self.finish_download(&words, report)
+            }
+            _ => {
+                let words = format!("GET RESPONSE answered {:04X}: RP-ERROR D5", response.sw.0);
+                self.finish_download(
+                    &words,
+                    download_error(&pp, FailureCause::DATA_DOWNLOAD_ERROR),
+                )
+            }
+        }
+    }
+
+    /// Sends the deliver report, goes back to Ready and takes the next waiting SMS.
+    fn finish_download(&mut self, words: &str, report: Message) -> Vec<Message> {
+        self.last_download = Some(words.to_string());
+        self.download = None;
+        self.state = PhoneState::Ready;
+        let mut out = vec![report];
+        out.extend(self.next_waiting());
+        out
+    }
+
+    /// Notes a proactive command announced with `91 XX`; it stays noted, as nothing
+    /// fetches it yet.
+    fn note_proactive(&mut self, sw: StatusWord) {
+        if let [0x91, length] = sw.to_bytes() {
+            self.proactive_pending = Some(length);
         }
     }
 
@@ -157,7 +495,7 @@ impl Phone {
         self.response(bytes).map(|r| r.sw)
     }
 
-    fn unexpected(&mut self, command: &str, sw: [u8; 2]) -> Option<Payload> {
+    fn unexpected(&mut self, command: &str, sw: [u8; 2]) -> Vec<Message> {
         self.fail(format!(
             "{command} answered {:02X}{:02X}: {}",
             sw[0],
@@ -166,22 +504,103 @@ impl Phone {
         ))
     }
 
-    fn fail(&mut self, reason: String) -> Option<Payload> {
+    fn fail(&mut self, reason: String) -> Vec<Message> {
         self.state = PhoneState::Failed(reason);
-        None
+        Vec::new()
+    }
+}
+
+fn to_card(payload: Payload) -> Message {
+    Message::new(NodeId::Phone, NodeId::Card, payload)
+}
+
+fn to_network(payload: Payload) -> Message {
+    Message::new(NodeId::Phone, NodeId::Network, payload)
+}
+
+/// GET RESPONSE for the `XX` of `61 XX` (`00` stands for 256, TS 102 221 §7.3.1.1.3).
+fn get_response(available: u8) -> Payload {
+    let le = if available == 0 {
+        256
+    } else {
+        u16::from(available)
+    };
+    Payload::Command(CommandApdu::new(0x00, 0xC0, 0x00, 0x00).with_le(le).emit())
+}
+
+/// The deliver report message to the network.
+fn report(report: SmsDeliverReport) -> Message {
+    let rp = report.rp();
+    // A report built here always fits: its user data come from `download_ack`, which
+    // checks them.
+    let tpdu = report.emit().unwrap_or_else(|_| vec![0x00, 0x00]);
+    to_network(Payload::SmsDeliverReport { rp, tpdu })
+}
+
+/// RP-ERROR with `cause`, TP-PID and TP-DCS as in the message (TS 31.111 §7.1.1.1).
+fn download_error(pp: &Download, cause: FailureCause) -> Message {
+    report(SmsDeliverReport::error(
+        cause,
+        OptionalParameters {
+            protocol_identifier: Some(pp.pid),
+            data_coding_scheme: Some(pp.dcs),
+            user_data: None,
+        },
+    ))
+}
+
+/// RP-ACK for an SMS-PP download: no optional parameters without response data; with
+/// data, TP-PID and TP-DCS as in the message and the data as TP-UD, with TP-UDHI set
+/// when they start with a user data header (a PoR: `02 71 00`). Data that do not fit
+/// TP-UD (more than 140 octets) are left out.
+fn download_ack(pp: &Download, data: &[u8]) -> Message {
+    if data.is_empty() {
+        return report(SmsDeliverReport::ack(OptionalParameters::default()));
+    }
+    let with_header = u8::try_from(data.len())
+        .ok()
+        .and_then(|len| UserData::parse(len, data, true, false).ok())
+        .filter(|ud| ud.header.as_ref().is_some_and(|h| !h.is_empty()));
+    let user_data = with_header.unwrap_or_else(|| UserData {
+        header: None,
+        body: data.to_vec(),
+    });
+    let parameters = OptionalParameters::with_user_data(pp.pid, pp.dcs, user_data);
+    let ack = SmsDeliverReport::ack(parameters);
+    if ack.emit().is_err() {
+        return report(SmsDeliverReport::ack(OptionalParameters::default()));
+    }
+    report(ack)
+}
+
+/// The text of a short message for the inbox.
+fn inbox_text(sms: &SmsDeliver) -> String {
+    let coding = DataCoding::from_byte(sms.data_coding_scheme);
+    match coding.alphabet {
+        _ if coding.compressed => crate::wire::hex::spaced(&sms.user_data.body),
+        crate::wire::sms::Alphabet::Gsm7 => {
+            crate::wire::cat::text::gsm_unpacked(&sms.user_data.body)
+        }
+        crate::wire::sms::Alphabet::Ucs2 => {
+            let units: Vec<u16> = sms
+                .user_data
+                .body
+                .chunks(2)
+                .map(|p| u16::from_be_bytes([p[0], p.get(1).copied().unwrap_or(0)]))
+                .collect();
+            String::from_utf16_lossy(&units)
+        }
+        crate::wire::sms::Alphabet::Eight => crate::wire::hex::spaced(&sms.user_data.body),
     }
 }
 
 impl Node for Phone {
     fn handle(&mut self, _now: Instant, message: &Message) -> Vec<Message> {
         self.react(&message.payload)
-            .map(|payload| Message::new(NodeId::Phone, NodeId::Card, payload))
-            .into_iter()
-            .collect()
     }
 
     fn status_line(&self) -> String {
-        match &self.state {
+        let mut line = match &self.state {
             PhoneState::Off => "off".to_string(),
             PhoneState::ExpectAtr => "waiting for the ATR".to_string(),
             PhoneState::ExpectSelectStatus => "waiting for SELECT MF status".to_string(),
@@ -189,8 +608,29 @@ impl Node for Phone {
             PhoneState::ExpectProfileStatus => "waiting for TERMINAL PROFILE status".to_string(),
             PhoneState::Ready => "ready: card initialised".to_string(),
             PhoneState::ExpectUserResponse => "waiting for the card's answer".to_string(),
+            PhoneState::ExpectDownloadStatus => {
+                "SMS-PP download: waiting for the card's answer to the ENVELOPE".to_string()
+            }
+            PhoneState::ExpectDownloadData => {
+                "SMS-PP download: fetching the card's response data".to_string()
+            }
             PhoneState::Failed(reason) => format!("start-up failed: {reason}"),
+        };
+        if self.attached {
+            line.push_str("; attached");
         }
+        if let Some(length) = self.proactive_pending {
+            line.push_str(&format!(
+                "; proactive command pending ({length} bytes, not fetched)"
+            ));
+        }
+        if let Some(words) = &self.last_download {
+            line.push_str(&format!("; last SMS-PP download: {words}"));
+        }
+        if !self.inbox.is_empty() {
+            line.push_str(&format!("; inbox: {} message(s)", self.inbox.len()));
+        }
+        line
     }
 }
 
@@ -216,8 +656,16 @@ mod tests {
                 &*timeline.log()[6].title,
                 "TERMINAL PROFILE",
                 "90 00",
+                "Attach",
             ]
         );
+        assert_eq!(timeline.log()[9].layer, Layer::Sms);
+        assert_eq!(
+            (timeline.log()[9].from, timeline.log()[9].to),
+            (NodeId::Phone, NodeId::Network)
+        );
+        assert!(timeline.head().phone().attached());
+        assert!(timeline.head().network().attached());
         assert!(timeline.log()[6].title.starts_with("90 00 (+"));
         assert_eq!(timeline.log()[3].layer, Layer::Apdu);
         assert_eq!(timeline.head().phone().state(), &PhoneState::Ready);
@@ -246,7 +694,7 @@ mod tests {
     fn bad_atr_fails_start_up() {
         let mut phone = Phone::new();
         phone.react(&Payload::Action(Action::PowerOn));
-        assert_eq!(phone.react(&Payload::Atr(vec![0x3B])), None);
+        assert!(phone.react(&Payload::Atr(vec![0x3B])).is_empty());
         assert!(matches!(phone.state(), PhoneState::Failed(reason) if reason.contains("ATR")));
     }
 
@@ -255,7 +703,7 @@ mod tests {
         let mut phone = Phone::new();
         phone.react(&Payload::Action(Action::PowerOn));
         phone.react(&Payload::Atr(crate::card::Card::atr()));
-        assert_eq!(phone.react(&Payload::Response(vec![0x6A, 0x82])), None);
+        assert!(phone.react(&Payload::Response(vec![0x6A, 0x82])).is_empty());
         assert!(
             matches!(phone.state(), PhoneState::Failed(reason) if reason.starts_with("SELECT MF answered 6A82"))
         );
@@ -285,17 +733,277 @@ mod tests {
     #[test]
     fn ignores_a_user_apdu_before_start_up() {
         let mut phone = Phone::new();
-        assert_eq!(
-            phone.react(&Payload::Action(Action::SendApdu(vec![0, 0xB0, 0, 0, 1]))),
-            None
-        );
+        assert!(phone
+            .react(&Payload::Action(Action::SendApdu(vec![0, 0xB0, 0, 0, 1])))
+            .is_empty());
         assert_eq!(phone.state(), &PhoneState::Off);
     }
 
     #[test]
     fn stray_messages_are_ignored() {
         let mut phone = Phone::new();
-        assert_eq!(phone.react(&Payload::Response(vec![0x90, 0x00])), None);
+        assert!(phone.react(&Payload::Response(vec![0x90, 0x00])).is_empty());
         assert_eq!(phone.state(), &PhoneState::Off);
+    }
+
+    use crate::wire::hex;
+    use crate::wire::sms::{
+        command_packet_user_data, ota_deliver, Address, ConcatReference, RpResult, Timestamp,
+    };
+
+    /// A phone through its start-up with the default card, attached.
+    fn ready_phone() -> Phone {
+        let mut timeline = Timeline::new(World::power_on(1));
+        timeline.run(100);
+        let phone = timeline.head().phone().clone();
+        assert_eq!(phone.state(), &PhoneState::Ready);
+        phone
+    }
+
+    const CENTRE: [u8; 7] = [0x91, 0x21, 0x20, 0x55, 0x05, 0x91, 0xF9];
+
+    fn stamp() -> Timestamp {
+        Timestamp::from_text("240101000000+00").unwrap()
+    }
+
+    /// An OTA SMS-DELIVER carrying the shared command vector.
+    fn ota_sms() -> Vec<u8> {
+        let packet = hex::parse(crate::wire::ota::tests::VECTOR_COMMAND).unwrap();
+        let ud = command_packet_user_data(&packet, ConcatReference::Eight(1)).unwrap();
+        ota_deliver(
+            Address::international("12025550100").unwrap(),
+            stamp(),
+            ud[0].clone(),
+        )
+        .emit()
+        .unwrap()
+    }
+
+    fn deliver(tpdu: Vec<u8>) -> Payload {
+        Payload::SmsDeliver {
+            service_centre: CENTRE.to_vec(),
+            tpdu,
+        }
+    }
+
+    /// The single deliver report in `out`: its RP message and TPDU in hex.
+    fn report_of(out: &[Message]) -> (RpResult, String) {
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!((out[0].from, out[0].to), (NodeId::Phone, NodeId::Network));
+        match &out[0].payload {
+            Payload::SmsDeliverReport { rp, tpdu } => (*rp, hex::compact(tpdu)),
+            other => panic!("not a deliver report: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sms_pp_download_goes_to_the_card_in_an_envelope() {
+        let mut phone = ready_phone();
+        let tpdu = ota_sms();
+        let out = phone.react(&deliver(tpdu.clone()));
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].from, out[0].to), (NodeId::Phone, NodeId::Card));
+        let Payload::Command(apdu) = &out[0].payload else {
+            panic!("not a command: {:?}", out[0].payload);
+        };
+        let command = CommandApdu::parse(apdu).unwrap();
+        assert_eq!(
+            (command.cla, command.ins, command.p1, command.p2),
+            (0x80, 0xC2, 0, 0)
+        );
+        assert_eq!(command.data[0], 0xD1);
+        let download = SmsPpDownload::parse(&command.data).unwrap();
+        assert_eq!(download.tpdu(), &tpdu[..]);
+        assert_eq!(
+            download.address().map(|a| a.number()).as_deref(),
+            Some("+12025550199")
+        );
+        // Device identities: network (83) to UICC (81), TS 31.111 §7.1.1.2.
+        assert_eq!(&command.data[2..6], &[0x82, 0x02, 0x83, 0x81]);
+        assert_eq!(phone.state(), &PhoneState::ExpectDownloadStatus);
+        assert!(
+            phone.inbox().is_empty(),
+            "a download is not shown to the user"
+        );
+    }
+
+    #[test]
+    fn maps_each_envelope_status_to_its_deliver_report() {
+        let cases: [(&[u8], RpResult, &str); 6] = [
+            (&[0x90, 0x00], RpResult::Ack, "0000"),
+            (&[0x91, 0x0A], RpResult::Ack, "0000"),
+            (&[0xAA, 0xBB, 0x90, 0x00], RpResult::Ack, "00077FF602AABB"),
+            (&[0x93, 0x00], RpResult::Error, "00D4037FF6"),
+            (&[0x6F, 0x00], RpResult::Error, "00D5037FF6"),
+            (&[0x6A, 0x80], RpResult::Error, "00D5037FF6"),
+        ];
+        for (answer, rp, tpdu) in cases {
+            let mut phone = ready_phone();
+            phone.react(&deliver(ota_sms()));
+            let out = phone.react(&Payload::Response(answer.to_vec()));
+            assert_eq!(report_of(&out), (rp, tpdu.to_string()), "{answer:02X?}");
+            assert_eq!(phone.state(), &PhoneState::Ready);
+        }
+    }
+
+    #[test]
+    fn a_pending_proactive_command_is_noted_not_fetched() {
+        let mut phone = ready_phone();
+        phone.react(&deliver(ota_sms()));
+        let out = phone.react(&Payload::Response(vec![0x91, 0x0A]));
+        assert_eq!(out.len(), 1, "the deliver report only, no FETCH");
+        assert_eq!(phone.proactive_pending(), Some(0x0A));
+        assert!(phone
+            .status_line()
+            .contains("proactive command pending (10 bytes, not fetched)"));
+    }
+
+    #[test]
+    fn response_data_come_back_by_get_response_in_the_rp_ack() {
+        let por = hex::parse(crate::wire::ota::tests::VECTOR_POR).unwrap();
+        let mut phone = ready_phone();
+        phone.react(&deliver(ota_sms()));
+        let out = phone.react(&Payload::Response(vec![0x61, por.len() as u8]));
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0].payload,
+            Payload::Command(vec![0x00, 0xC0, 0x00, 0x00, por.len() as u8])
+        );
+        assert_eq!(phone.state(), &PhoneState::ExpectDownloadData);
+        let mut answer = por.clone();
+        answer.extend([0x90, 0x00]);
+        let (rp, tpdu) = report_of(&phone.react(&Payload::Response(answer)));
+        assert_eq!(rp, RpResult::Ack);
+        // TP-UDHI set: the PoR's 02 71 00 is a user data header.
+        assert_eq!(
+            tpdu,
+            format!("40077FF6{:02X}{}", por.len(), hex::compact(&por))
+        );
+        assert!(phone.last_download().unwrap().contains("RP-ACK"));
+    }
+
+    #[test]
+    fn a_warning_fetches_its_data_with_le_00_then_6cxx_and_acknowledges() {
+        let por = hex::parse(crate::wire::ota::tests::VECTOR_POR).unwrap();
+        let mut phone = ready_phone();
+        phone.react(&deliver(ota_sms()));
+        // 62 F3: response data available (TS 102 221 §10.2.1.3), e.g. an error PoR.
+        let out = phone.react(&Payload::Response(vec![0x62, 0xF3]));
+        assert_eq!(
+            out[0].payload,
+            Payload::Command(vec![0x00, 0xC0, 0x00, 0x00, 0x00])
+        );
+        let out = phone.react(&Payload::Response(vec![0x6C, por.len() as u8]));
+        assert_eq!(
+            out[0].payload,
+            Payload::Command(vec![0x00, 0xC0, 0x00, 0x00, por.len() as u8])
+        );
+        let mut answer = por.clone();
+        answer.extend([0x90, 0x00]);
+        let (rp, tpdu) = report_of(&phone.react(&Payload::Response(answer)));
+        assert_eq!(rp, RpResult::Ack, "Release 11 and later: RP-ACK");
+        assert!(tpdu.starts_with("40077FF6"), "{tpdu}");
+        assert!(phone.last_download().unwrap().contains("62F3"));
+        assert_eq!(phone.state(), &PhoneState::Ready);
+
+        // A warning with no data behind it: 63 C1, then GET RESPONSE answers 69 85.
+        let mut phone = ready_phone();
+        phone.react(&deliver(ota_sms()));
+        phone.react(&Payload::Response(vec![0x63, 0xC1]));
+        let out = phone.react(&Payload::Response(vec![0x69, 0x85]));
+        assert_eq!(report_of(&out), (RpResult::Ack, "0000".into()));
+    }
+
+    #[test]
+    fn a_card_that_never_hands_its_data_over_is_a_data_download_error() {
+        let mut phone = ready_phone();
+        phone.react(&deliver(ota_sms()));
+        let mut out = phone.react(&Payload::Response(vec![0x62, 0xF3]));
+        let mut rounds = 0;
+        while matches!(out[0].payload, Payload::Command(_)) {
+            out = phone.react(&Payload::Response(vec![0x6C, 0x10]));
+            rounds += 1;
+            assert!(rounds < 10);
+        }
+        assert_eq!(report_of(&out), (RpResult::Error, "00D5037FF6".into()));
+    }
+
+    #[test]
+    fn a_failed_get_response_is_a_data_download_error() {
+        let mut phone = ready_phone();
+        phone.react(&deliver(ota_sms()));
+        phone.react(&Payload::Response(vec![0x61, 0x10]));
+        let out = phone.react(&Payload::Response(vec![0x6F, 0x00]));
+        assert_eq!(report_of(&out), (RpResult::Error, "00D5037FF6".into()));
+    }
+
+    #[test]
+    fn an_ordinary_sms_lands_in_the_inbox_and_never_reaches_the_card() {
+        let mut phone = ready_phone();
+        // PID 00, DCS 00, "How are you?" (TS 23.040 example).
+        let tpdu =
+            hex::parse("040B911346610089F60000804011116432400CC8F71D14969741F977FD07").unwrap();
+        let out = phone.react(&deliver(tpdu.clone()));
+        assert_eq!(report_of(&out), (RpResult::Ack, "0000".into()));
+        assert_eq!(phone.inbox().len(), 1);
+        assert_eq!(phone.inbox()[0].text, "How are you?");
+        assert_eq!(phone.inbox()[0].from, "+31641600986");
+        assert_eq!(phone.inbox()[0].tpdu, tpdu);
+        assert!(phone.status_line().contains("inbox: 1 message(s)"));
+        // PID 7F with a class 1 DCS is not a data download either.
+        let mut sms = SmsDeliver::parse(&ota_sms()).unwrap();
+        sms.data_coding_scheme = 0xF5;
+        let out = phone.react(&deliver(sms.emit().unwrap()));
+        assert_eq!(report_of(&out).0, RpResult::Ack);
+        assert_eq!(phone.inbox().len(), 2);
+    }
+
+    #[test]
+    fn an_undecodable_sms_is_refused_with_an_unspecified_error() {
+        let mut phone = ready_phone();
+        let out = phone.react(&deliver(vec![0x04, 0x0B]));
+        assert_eq!(report_of(&out), (RpResult::Error, "00FF00".into()));
+        assert_eq!(phone.state(), &PhoneState::Ready);
+    }
+
+    #[test]
+    fn an_sms_waits_while_the_card_is_busy() {
+        let mut phone = ready_phone();
+        phone.react(&Payload::Action(Action::SendApdu(vec![
+            0x00, 0xB0, 0, 0, 1,
+        ])));
+        assert!(phone.react(&deliver(ota_sms())).is_empty());
+        let out = phone.react(&Payload::Response(vec![0x6D, 0x00]));
+        assert_eq!(out.len(), 1);
+        assert!(matches!(&out[0].payload, Payload::Command(c) if c[..2] == [0x80, 0xC2]));
+        assert_eq!(phone.state(), &PhoneState::ExpectDownloadStatus);
+    }
+
+    #[test]
+    fn a_detached_phone_hears_no_sms() {
+        let mut phone = ready_phone();
+        phone.react(&Payload::Action(Action::PowerOn));
+        assert!(phone.react(&deliver(ota_sms())).is_empty());
+        assert_eq!(phone.state(), &PhoneState::ExpectAtr);
+        assert!(Phone::new().react(&deliver(ota_sms())).is_empty());
+    }
+
+    #[test]
+    fn restarting_detaches_first_and_keeps_the_inbox() {
+        let mut phone = ready_phone();
+        let text =
+            hex::parse("040B911346610089F60000804011116432400CC8F71D14969741F977FD07").unwrap();
+        phone.react(&deliver(text));
+        let out = phone.react(&Payload::Action(Action::PowerOn));
+        let payloads: Vec<(NodeId, &Payload)> = out.iter().map(|m| (m.to, &m.payload)).collect();
+        assert_eq!(
+            payloads,
+            [
+                (NodeId::Network, &Payload::Detach),
+                (NodeId::Card, &Payload::Reset)
+            ]
+        );
+        assert!(!phone.attached());
+        assert_eq!(phone.inbox().len(), 1);
     }
 }

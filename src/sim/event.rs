@@ -1,15 +1,19 @@
 //! Messages between nodes and the events the log records when they are delivered.
 
 use super::{Action, Instant};
+use crate::wire::sms::{RpResult, SmsDeliver, SmsDeliverReport, SmsStatusReport, SmsSubmit};
 use crate::wire::{apdu::CommandApdu, decode, hex, Field};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Who sends or receives a message. `User` stands for the person driving the emulator.
+/// Who sends or receives a message. `User` stands for the person driving the emulator;
+/// the others are the lanes, in their order: server, network (the operator's network
+/// with its SMS centre), phone, card.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum NodeId {
     User,
     Server,
+    Network,
     Phone,
     Card,
 }
@@ -20,6 +24,7 @@ impl NodeId {
         match self {
             NodeId::User => "user",
             NodeId::Server => "server",
+            NodeId::Network => "network",
             NodeId::Phone => "phone",
             NodeId::Card => "card",
         }
@@ -35,6 +40,9 @@ pub enum Layer {
     Iso7816,
     /// Command and response APDUs (ISO/IEC 7816-4, ETSI TS 102 221).
     Apdu,
+    /// Short messages (3GPP TS 23.040 TPDUs) between server, network and phone, and the
+    /// phone's attach and detach that make it reachable for them.
+    Sms,
 }
 
 impl Layer {
@@ -44,6 +52,7 @@ impl Layer {
             Layer::Action => "action",
             Layer::Iso7816 => "iso7816",
             Layer::Apdu => "apdu",
+            Layer::Sms => "sms",
         }
     }
 }
@@ -61,6 +70,30 @@ pub enum Payload {
     Command(Vec<u8>),
     /// A response APDU from the card: data and status word.
     Response(Vec<u8>),
+    /// An SMS-SUBMIT TPDU (3GPP TS 23.040 §9.2.2.2), server → network. A real server
+    /// reaches the SMS centre over an ESME protocol (SMPP, UCP) that carries the same
+    /// fields; the emulator carries the TPDU itself.
+    SmsSubmit(Vec<u8>),
+    /// An SMS-DELIVER TPDU (§9.2.2.1), network → phone. `service_centre` is the SMS
+    /// centre's address as the relay layer carries it (RP-Originator Address, 3GPP TS
+    /// 24.011 §7.3.1.1, §8.2.5.1: type of number and numbering plan, then BCD digits,
+    /// without the length octet); the phone passes it to the card in an SMS-PP download
+    /// (3GPP TS 31.111 §7.1.1.2).
+    SmsDeliver {
+        service_centre: Vec<u8>,
+        tpdu: Vec<u8>,
+    },
+    /// An SMS-DELIVER-REPORT TPDU (§9.2.2.1a), phone → network, in the relay message
+    /// `rp` (RP-ACK or RP-ERROR, TS 24.011 §7.3.3–7.3.4), which the TPDU alone does not
+    /// tell.
+    SmsDeliverReport { rp: RpResult, tpdu: Vec<u8> },
+    /// An SMS-STATUS-REPORT TPDU (§9.2.2.3), network → server.
+    SmsStatusReport(Vec<u8>),
+    /// The phone has registered with the network (attach), so the SMS centre can deliver
+    /// to it. No bytes are modelled.
+    Attach,
+    /// The phone leaves the network (switching off or restarting). No bytes are modelled.
+    Detach,
 }
 
 impl Payload {
@@ -70,14 +103,26 @@ impl Payload {
             Payload::Action(_) => Layer::Action,
             Payload::Reset | Payload::Atr(_) => Layer::Iso7816,
             Payload::Command(_) | Payload::Response(_) => Layer::Apdu,
+            Payload::SmsSubmit(_)
+            | Payload::SmsDeliver { .. }
+            | Payload::SmsDeliverReport { .. }
+            | Payload::SmsStatusReport(_)
+            | Payload::Attach
+            | Payload::Detach => Layer::Sms,
         }
     }
 
-    /// The bytes on the wire (empty for actions and the reset signal).
+    /// The bytes on the wire (empty for actions, the reset signal, attach and detach;
+    /// the TPDU for short messages).
     pub fn bytes(&self) -> &[u8] {
         match self {
-            Payload::Action(_) | Payload::Reset => &[],
-            Payload::Atr(b) | Payload::Command(b) | Payload::Response(b) => b,
+            Payload::Action(_) | Payload::Reset | Payload::Attach | Payload::Detach => &[],
+            Payload::Atr(b)
+            | Payload::Command(b)
+            | Payload::Response(b)
+            | Payload::SmsSubmit(b)
+            | Payload::SmsStatusReport(b) => b,
+            Payload::SmsDeliver { tpdu, .. } | Payload::SmsDeliverReport { tpdu, .. } => tpdu,
         }
     }
 }
@@ -166,6 +211,14 @@ fn describe(payload: &Payload, command: Option<&[u8]>) -> (String, Field) {
                 .with_value(hex::spaced(bytes))
                 .with_note("The phone forwards this command APDU to the card as it is."),
         ),
+        Payload::Action(action @ Action::ServerSendOta(request)) => (
+            action.title().to_string(),
+            Field::new("action", "User action: send an OTA command packet", 0, 0)
+                .with_value(request.summary())
+                .with_note(
+                    "The server secures the data (ETSI TS 102 225) and sends it as SMS-SUBMIT to the SMS centre, asking for a status report.",
+                ),
+        ),
         Payload::Action(action) => (
             action.title().to_string(),
             Field::new("action", "User action", 0, 0).with_value(action.title()),
@@ -192,6 +245,63 @@ fn describe(payload: &Payload, command: Option<&[u8]>) -> (String, Field) {
                 decoded(decode::response_apdu(bytes, command.as_ref()), bytes),
             )
         }
+        Payload::SmsSubmit(bytes) => {
+            let parsed = SmsSubmit::parse(bytes);
+            let title = match parsed.as_ref().ok().and_then(|s| s.user_data.concatenation()) {
+                Some((_, total, sequence)) => format!("SMS-SUBMIT ({sequence}/{total})"),
+                None => "SMS-SUBMIT".to_string(),
+            };
+            (title, decoded(parsed.and_then(|s| s.describe()), bytes))
+        }
+        Payload::SmsDeliver {
+            service_centre,
+            tpdu,
+        } => {
+            let parsed = SmsDeliver::parse(tpdu);
+            let title = match parsed.as_ref().ok().and_then(|s| s.user_data.concatenation()) {
+                Some((_, total, sequence)) => format!("SMS-DELIVER ({sequence}/{total})"),
+                None => "SMS-DELIVER".to_string(),
+            };
+            let mut field = decoded(parsed.and_then(|s| s.describe()), tpdu);
+            let centre = crate::wire::cat::Address {
+                ton_npi: service_centre.first().copied().unwrap_or(0),
+                bcd: service_centre.get(1..).unwrap_or_default().to_vec(),
+            };
+            field.note = format!(
+                "{} Relayed by the SMS centre {} (RP-Originator Address, TS 24.011 §7.3.1.1; not part of the TPDU).",
+                field.note,
+                centre.number()
+            );
+            (title, field)
+        }
+        Payload::SmsDeliverReport { rp, tpdu } => {
+            let parsed = SmsDeliverReport::parse(tpdu, *rp);
+            let title = match parsed.as_ref().ok().and_then(|r| r.failure_cause) {
+                Some(cause) => format!("SMS-DELIVER-REPORT (RP-ERROR {:02X})", cause.0),
+                None => format!("SMS-DELIVER-REPORT ({})", rp.name()),
+            };
+            (title, decoded(parsed.and_then(|r| r.describe()), tpdu))
+        }
+        Payload::SmsStatusReport(bytes) => {
+            let parsed = SmsStatusReport::parse(bytes);
+            let title = match &parsed {
+                Ok(report) => format!("SMS-STATUS-REPORT ({:02X})", report.status.0),
+                Err(_) => "SMS-STATUS-REPORT".to_string(),
+            };
+            (title, decoded(parsed.and_then(|r| r.describe()), bytes))
+        }
+        Payload::Attach => (
+            "Attach".to_string(),
+            Field::new("attach", "Attach", 0, 0).with_note(
+                "The phone has registered with the network (IMSI attach, 3GPP TS 24.008 §4.4.3; EPS attach, TS 24.301 §5.5.1), so the SMS centre can deliver short messages to it. The registration signalling is not modelled.",
+            ),
+        ),
+        Payload::Detach => (
+            "Detach".to_string(),
+            Field::new("detach", "Detach", 0, 0).with_note(
+                "The phone leaves the network as it restarts (IMSI detach, TS 24.008 §4.3.4); the SMS centre keeps what it holds for the next attach.",
+            ),
+        ),
     }
 }
 

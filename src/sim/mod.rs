@@ -10,6 +10,7 @@
 mod event;
 mod node;
 mod playback;
+mod scenario;
 mod time;
 mod timeline;
 mod world;
@@ -17,6 +18,7 @@ mod world;
 pub use event::{Event, Layer, Message, NodeId, Payload};
 pub use node::Node;
 pub use playback::Playback;
+pub use scenario::Scenario;
 pub use time::Instant;
 pub use timeline::Timeline;
-pub use world::{Action, World};
+pub use world::{Action, World, RADIO_UPLINK_MICROS, SMSC_DELIVERY_MICROS, SMSC_LINK_MICROS};

@@ -2,7 +2,7 @@
 
 use super::{Instant, Message};
 
-/// A role in the world (phone, card, later the server): a state machine with no I/O,
+/// A role in the world (server, network, phone, card): a state machine with no I/O,
 /// no clock and no randomness of its own. The world hands it one message at a time with
 /// the current logical time; it answers with the messages it sends.
 pub trait Node {

@@ -210,6 +210,38 @@ mod tests {
     }
 
     #[test]
+    fn an_ota_run_is_deterministic_and_replays_step_by_step() {
+        use crate::sim::Scenario;
+        let a = Scenario::Ota.record(21);
+        let b = Scenario::Ota.record(21);
+        assert_eq!(a.digest(), b.digest());
+        assert_eq!(a.log(), b.log());
+        assert_ne!(a.digest(), Scenario::Ota.record(22).digest());
+        assert!(a
+            .log()
+            .iter()
+            .any(|e| e.title.starts_with("SMS-STATUS-REPORT")));
+        // The OTA action is queued once power-on is over: replay the same way.
+        let acted_after = a
+            .log()
+            .iter()
+            .position(|e| e.title == "Send OTA")
+            .expect("the OTA action is in the log");
+        let mut replay = World::power_on(21);
+        for k in 0..=a.log().len() {
+            if k > 0 {
+                let event = replay.step().expect("as many steps as the log");
+                assert_eq!(&event, &a.log()[k - 1]);
+            }
+            if k == acted_after {
+                replay.act(Scenario::ota_request());
+            }
+            assert_eq!(a.state_at(k), replay, "state after step {k}");
+        }
+        assert!(replay.is_quiescent());
+    }
+
+    #[test]
     fn causes_point_backwards() {
         let timeline = recorded(1);
         assert_eq!(timeline.log()[0].caused_by, None);

@@ -2,7 +2,9 @@
 
 use super::{Event, Instant, Message, Node, NodeId, Payload};
 use crate::card::Card;
+use crate::net::Network;
 use crate::phone::Phone;
+use crate::server::{OtaRequest, Server};
 use rand_core::{RngCore, SeedableRng};
 use rand_pcg::Pcg32;
 use serde::{Deserialize, Serialize};
@@ -15,6 +17,10 @@ pub enum Action {
     /// Have the phone send this command APDU to the card, as a PC/SC tool would: the
     /// response comes back as it is (a `61XX` is not followed up automatically).
     SendApdu(Vec<u8>),
+    /// Have the server send this OTA command packet to the card by SMS: it secures the
+    /// data, submits the SMS to the network with a status report requested, and reads
+    /// the PoR the report brings back.
+    ServerSendOta(OtaRequest),
 }
 
 impl Action {
@@ -22,6 +28,7 @@ impl Action {
         match self {
             Action::PowerOn => "Power on",
             Action::SendApdu(_) => "Send APDU",
+            Action::ServerSendOta(_) => "Send OTA",
         }
     }
 
@@ -29,6 +36,7 @@ impl Action {
     fn target(&self) -> NodeId {
         match self {
             Action::PowerOn | Action::SendApdu(_) => NodeId::Phone,
+            Action::ServerSendOta(_) => NodeId::Server,
         }
     }
 }
@@ -51,6 +59,20 @@ struct InFlight {
 /// parity, 2 guard etu), about 1 250 µs.
 const CARD_INTERFACE_MICROS_PER_BYTE: u64 = 1_250;
 
+/// Server ⇄ SMS centre (an IP link carrying SMPP or the like): 20–100 ms each way.
+/// Illustrative default, not taken from a standard.
+pub const SMSC_LINK_MICROS: (u64, u64) = (20_000, 100_000);
+
+/// SMS centre → phone: store and forward, routing query, paging and the radio
+/// transfer, 1–3 s from the moment the centre holds the message (or the phone
+/// attaches). Illustrative default: real figures range from well under a second to
+/// minutes under load; TS 23.040 sets no target.
+pub const SMSC_DELIVERY_MICROS: (u64, u64) = (1_000_000, 3_000_000);
+
+/// Phone → network over the radio (deliver reports, attach, detach): 50–200 ms.
+/// Illustrative default.
+pub const RADIO_UPLINK_MICROS: (u64, u64) = (50_000, 200_000);
+
 /// Every role, the in-flight messages, the clock and the PRNG. `Clone` is cheap enough
 /// to snapshot; two worlds are equal when every part of their state is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,12 +82,16 @@ pub struct World {
     steps: u64,
     next_sequence: u64,
     in_flight: Vec<InFlight>,
+    server: Server,
+    network: Network,
     phone: Phone,
     card: Card,
 }
 
 impl World {
-    /// An idle world with its PRNG seeded from `seed`: the phone is off, nothing is in flight.
+    /// An idle world with its PRNG seeded from `seed`: the phone is off, nothing is in
+    /// flight; the server knows the default card's OTA keys and TARs, the network knows
+    /// the server's and the phone's addresses ([`crate::net`]).
     pub fn new(seed: u64) -> World {
         World {
             now: Instant::ZERO,
@@ -73,6 +99,8 @@ impl World {
             steps: 0,
             next_sequence: 0,
             in_flight: Vec::new(),
+            server: Server::new(),
+            network: Network::new(),
             phone: Phone::new(),
             card: Card::new(),
         }
@@ -107,6 +135,14 @@ impl World {
         self.in_flight.is_empty()
     }
 
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
     pub fn phone(&self) -> &Phone {
         &self.phone
     }
@@ -120,7 +156,8 @@ impl World {
         match node {
             NodeId::Phone => self.phone.status_line(),
             NodeId::Card => self.card.status_line(),
-            NodeId::Server => "idle".to_string(),
+            NodeId::Server => self.server.status_line(),
+            NodeId::Network => self.network.status_line(),
             NodeId::User => String::new(),
         }
     }
@@ -149,7 +186,9 @@ impl World {
         let outputs = match delivered.message.to {
             NodeId::Phone => self.phone.handle(self.now, &delivered.message),
             NodeId::Card => self.card.handle(self.now, &delivered.message),
-            NodeId::Server | NodeId::User => Vec::new(),
+            NodeId::Server => self.server.handle(self.now, &delivered.message),
+            NodeId::Network => self.network.handle(self.now, &delivered.message),
+            NodeId::User => Vec::new(),
         };
         let answers = match &delivered.message.payload {
             Payload::Command(bytes) => Some(bytes.clone()),
@@ -165,10 +204,22 @@ impl World {
         Some(event)
     }
 
-    /// Time for `message` to reach its receiver: the sender's processing time (drawn from
-    /// the PRNG: a card takes 0.2–2 ms, a phone 0.1–0.5 ms) plus the bytes' transfer time
-    /// on the card interface.
+    /// Time for `message` to reach its receiver, drawn from the PRNG. Between phone and
+    /// card: the sender's processing time (a card takes 0.2–2 ms, a phone 0.1–0.5 ms)
+    /// plus the bytes' transfer time on the card interface. Around the network:
+    /// [`SMSC_LINK_MICROS`], [`SMSC_DELIVERY_MICROS`], [`RADIO_UPLINK_MICROS`].
     fn link_delay(&mut self, message: &Message) -> u64 {
+        let range = match (message.from, message.to) {
+            (NodeId::Server, NodeId::Network) | (NodeId::Network, NodeId::Server) => {
+                Some(SMSC_LINK_MICROS)
+            }
+            (NodeId::Network, NodeId::Phone) => Some(SMSC_DELIVERY_MICROS),
+            (NodeId::Phone, NodeId::Network) => Some(RADIO_UPLINK_MICROS),
+            _ => None,
+        };
+        if let Some((low, high)) = range {
+            return low + u64::from(self.rng.next_u32()) % (high - low + 1);
+        }
         let processing = match message.from {
             NodeId::Card => 200 + u64::from(self.rng.next_u32() % 1_800),
             _ => 100 + u64::from(self.rng.next_u32() % 400),

@@ -145,7 +145,8 @@ pub fn command_apdu(bytes: &[u8]) -> Result<Field, DecodeError> {
 /// Decodes a response APDU (ISO/IEC 7816-4 §5.1) and its data by the command that
 /// caused it: after FETCH (`12`) a proactive command (TS 102 223 §6.6); after SELECT
 /// (`A4`) or GET RESPONSE (`C0`) an FCP template (TS 102 221 §11.1.1.3) when the data
-/// starts with `62`; otherwise the data stay raw.
+/// starts with `62`; after GET RESPONSE a PoR (TS 102 225 §5.2) when the data start with
+/// its user data header `02 71 00`; otherwise the data stay raw.
 pub fn response_apdu(bytes: &[u8], command: Option<&CommandApdu>) -> Result<Field, DecodeError> {
     let response = ResponseApdu::parse(bytes)?;
     let mut root = response.describe();
@@ -164,6 +165,11 @@ pub fn response_apdu(bytes: &[u8], command: Option<&CommandApdu>) -> Result<Fiel
         0x12 => Some(ProactiveCommand::parse(&response.data).map(|p| p.describe())),
         0xA4 | 0xC0 if response.data.first() == Some(&0x62) => {
             Some(fcp::describe(&response.data, 0))
+        }
+        // The PoR a card returns for an SMS-PP download, UDH 02 71 00 first (3GPP TS
+        // 31.115 §4.4, TS 31.111 §7.1.1.1).
+        0xC0 if response.data.starts_with(&crate::wire::ota::RESPONSE_UDH) => {
+            Some(crate::wire::ota::describe_response(&response.data, None))
         }
         _ => None,
     };

@@ -5,6 +5,8 @@
 //! ```text
 //! SMS-DELIVER: first octet | TP-OA | TP-PID | TP-DCS | TP-SCTS(7) | TP-UDL | TP-UD
 //! SMS-SUBMIT:  first octet | TP-MR | TP-DA | TP-PID | TP-DCS | [TP-VP] | TP-UDL | TP-UD
+//! SMS-DELIVER-REPORT: first octet | [TP-FCS (RP-ERROR only)] | TP-PI | [PID] [DCS] [UDL UD]
+//! SMS-STATUS-REPORT:  first octet | TP-MR | TP-RA | TP-SCTS | TP-DT | TP-ST | [TP-PI …]
 //! first octet: b1-b0 TP-MTI, b2 TP-MMS (DELIVER) / TP-RD (SUBMIT), b4-b3 TP-VPF
 //!              (SUBMIT; DELIVER: b3 TP-LP), b5 TP-SRI / TP-SRR, b6 TP-UDHI, b7 TP-RP
 //! ```
@@ -22,9 +24,15 @@
 //! more SMS (TS 31.115 §4.2, §4.3), [`ota_deliver`] wraps each in an SMS-DELIVER with
 //! TP-PID `7F` and TP-DCS `F6`, and [`Reassembler`] puts segments back together.
 //!
+//! [`SmsDeliverReport`] (§9.2.2.1a, the phone's RP-ACK or RP-ERROR answer, with TP-FCS
+//! named by [`FailureCause`]) and [`SmsStatusReport`] (§9.2.2.3, TP-ST named by
+//! [`TransferStatus`]) carry the optional TP-PI tail of §9.2.3.27
+//! ([`OptionalParameters`]), through which a PoR travels back to the server.
+//!
 //! Once `parse` has accepted bytes, nothing here panics; `emit(parse(x)) == x` for every
 //! accepted TPDU except that unused bits of the first octet come back as zero (§9.2.3:
-//! "set to zero by the sending entity and ignored by the receiving entity").
+//! "set to zero by the sending entity and ignored by the receiving entity"), and so do
+//! TP-PI's reserved bits and extension octets, which a receiver ignores (§9.2.3.27).
 
 use crate::wire::cat::text;
 use crate::wire::field::FieldFill;
@@ -678,14 +686,19 @@ impl ValidityPeriod {
     }
 }
 
-/// The duration a relative TP-VP octet codes (§9.2.3.12.1).
-pub fn relative_validity(v: u8) -> String {
-    let minutes = match v {
+/// The minutes a relative TP-VP octet codes (§9.2.3.12.1).
+pub fn relative_validity_minutes(v: u8) -> u32 {
+    match v {
         0..=143 => (u32::from(v) + 1) * 5,
         144..=167 => 12 * 60 + (u32::from(v) - 143) * 30,
         168..=196 => (u32::from(v) - 166) * 24 * 60,
         _ => (u32::from(v) - 192) * 7 * 24 * 60,
-    };
+    }
+}
+
+/// The duration a relative TP-VP octet codes (§9.2.3.12.1).
+pub fn relative_validity(v: u8) -> String {
+    let minutes = relative_validity_minutes(v);
     match minutes {
         m if m % (7 * 24 * 60) == 0 && v >= 197 => format!("{} weeks", m / (7 * 24 * 60)),
         m if m % (24 * 60) == 0 && v >= 168 => format!("{} days", m / (24 * 60)),
@@ -1701,6 +1714,626 @@ impl Reassembler {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// SMS-DELIVER-REPORT (§9.2.2.1a) and SMS-STATUS-REPORT (§9.2.2.3)
+
+/// TP-FCS, the failure cause of an RP-ERROR report (§9.2.3.22). Every byte value is kept
+/// (`FailureCause(0x42)` round-trips); [`FailureCause::name`] gives the standard's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FailureCause(pub u8);
+
+impl FailureCause {
+    /// `8F` unspecified TP-PID error.
+    pub const UNSPECIFIED_PID_ERROR: FailureCause = FailureCause(0x8F);
+    /// `9F` unspecified TP-DCS error.
+    pub const UNSPECIFIED_DCS_ERROR: FailureCause = FailureCause(0x9F);
+    /// `D2` error in MS.
+    pub const ERROR_IN_MS: FailureCause = FailureCause(0xD2);
+    /// `D3` memory capacity exceeded.
+    pub const MEMORY_CAPACITY_EXCEEDED: FailureCause = FailureCause(0xD3);
+    /// `D4` (U)SIM Application Toolkit busy: the card answered `93 00` to the SMS-PP
+    /// download (3GPP TS 31.111 §7.1.1.1).
+    pub const TOOLKIT_BUSY: FailureCause = FailureCause(0xD4);
+    /// `D5` (U)SIM data download error: the card answered `6F XX` (TS 31.111 §7.1.1.1).
+    pub const DATA_DOWNLOAD_ERROR: FailureCause = FailureCause(0xD5);
+    /// `FF` unspecified error cause.
+    pub const UNSPECIFIED: FailureCause = FailureCause(0xFF);
+
+    /// The value's meaning in TS 23.040 §9.2.3.22's words.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            0x00..=0x7F => "reserved",
+            0x80 => "telematic interworking not supported",
+            0x81 => "short message type 0 not supported",
+            0x82 => "cannot replace short message",
+            0x83..=0x8E => "reserved (TP-PID error)",
+            0x8F => "unspecified TP-PID error",
+            0x90 => "data coding scheme (alphabet) not supported",
+            0x91 => "message class not supported",
+            0x92..=0x9E => "reserved (TP-DCS error)",
+            0x9F => "unspecified TP-DCS error",
+            0xA0 => "command cannot be actioned",
+            0xA1 => "command unsupported",
+            0xA2..=0xAE => "reserved (TP-Command error)",
+            0xAF => "unspecified TP-Command error",
+            0xB0 => "TPDU not supported",
+            0xB1..=0xBF => "reserved",
+            0xC0 => "SC busy",
+            0xC1 => "no SC subscription",
+            0xC2 => "SC system failure",
+            0xC3 => "invalid SME address",
+            0xC4 => "destination SME barred",
+            0xC5 => "SM rejected: duplicate SM",
+            0xC6 => "TP-VPF not supported",
+            0xC7 => "TP-VP not supported",
+            0xC8..=0xCF => "reserved",
+            0xD0 => "(U)SIM SMS storage full",
+            0xD1 => "no SMS storage capability in (U)SIM",
+            0xD2 => "error in MS",
+            0xD3 => "memory capacity exceeded",
+            0xD4 => "(U)SIM Application Toolkit busy",
+            0xD5 => "(U)SIM data download error",
+            0xD6..=0xDF => "reserved",
+            0xE0..=0xFE => "value specific to an application",
+            0xFF => "unspecified error cause",
+        }
+    }
+}
+
+impl std::fmt::Display for FailureCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:02X} {}", self.0, self.name())
+    }
+}
+
+/// The relay-layer message (3GPP TS 24.011 §7.3.3 RP-ACK, §7.3.4 RP-ERROR) that carries an
+/// SMS-DELIVER-REPORT. The TPDU alone does not say which form it is (§9.2.2.1a): the
+/// second octet is TP-FCS in one and TP-PI in the other, so a decoder must be told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum RpResult {
+    /// RP-ACK: the short message was accepted.
+    Ack,
+    /// RP-ERROR: it was not; TP-FCS says why.
+    Error,
+}
+
+impl RpResult {
+    pub fn name(self) -> &'static str {
+        match self {
+            RpResult::Ack => "RP-ACK",
+            RpResult::Error => "RP-ERROR",
+        }
+    }
+}
+
+/// The optional tail of a report TPDU: TP-PI, then TP-PID, TP-DCS and TP-UDL + TP-UD
+/// when TP-PI announces them (§9.2.3.27).
+///
+/// Reading: the TP-PI extension bit (b8) is honoured by skipping the further TP-PI
+/// octets, and reserved bits (b7–b4) are ignored, as §9.2.3.27 tells a receiver; a
+/// reserved bit set also means octets may follow TP-UD, which are discarded. Neither
+/// comes back on `emit` (one TP-PI octet, reserved bits zero). Without TP-DCS, TP-UD is
+/// read in the GSM 7-bit default alphabet (TP-DCS `00`, §9.2.3.27).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OptionalParameters {
+    pub protocol_identifier: Option<u8>,
+    pub data_coding_scheme: Option<u8>,
+    /// `Some` when TP-UDL is present (TP-UD then holds TP-UDL octets or septets).
+    pub user_data: Option<UserData>,
+}
+
+impl OptionalParameters {
+    /// TP-PID, TP-DCS and 8-bit user data, the way a phone answers an SMS-PP download
+    /// with the card's response data (3GPP TS 31.111 §7.1.1.1: "the values of protocol
+    /// identifier and data coding scheme ... shall be as in the original message").
+    pub fn with_user_data(pid: u8, dcs: u8, user_data: UserData) -> OptionalParameters {
+        OptionalParameters {
+            protocol_identifier: Some(pid),
+            data_coding_scheme: Some(dcs),
+            user_data: Some(user_data),
+        }
+    }
+
+    /// The TP-PI octet.
+    pub fn indicator(&self) -> u8 {
+        u8::from(self.protocol_identifier.is_some())
+            | (u8::from(self.data_coding_scheme.is_some()) << 1)
+            | (u8::from(self.user_data.is_some()) << 2)
+    }
+
+    /// Whether TP-UDHI must be set in the first octet.
+    fn has_header(&self) -> bool {
+        self.user_data
+            .as_ref()
+            .is_some_and(|ud| ud.header.is_some())
+    }
+
+    fn coding(&self) -> DataCoding {
+        DataCoding::from_byte(self.data_coding_scheme.unwrap_or(0))
+    }
+
+    /// Parses TP-PI and what follows; `bytes` starts at TP-PI and runs to the end of the
+    /// TPDU; `udhi` is TP-UDHI from the first octet.
+    fn parse(bytes: &[u8], udhi: bool) -> Result<OptionalParameters, DecodeError> {
+        let pi = *bytes.first().ok_or(truncated("TP-PI", 1, 0))?;
+        let mut at = 1;
+        let mut octet = pi;
+        while octet & 0x80 != 0 {
+            octet =
+                *bytes
+                    .get(at)
+                    .ok_or(truncated("TP-PI extension octet", at + 1, bytes.len()))?;
+            at += 1;
+        }
+        let discard_tail = pi & 0x78 != 0;
+        let mut take = |what: &'static str, present: bool| -> Result<Option<u8>, DecodeError> {
+            if !present {
+                return Ok(None);
+            }
+            let byte = *bytes.get(at).ok_or(truncated(what, at + 1, bytes.len()))?;
+            at += 1;
+            Ok(Some(byte))
+        };
+        let protocol_identifier = take("TP-PID", pi & 0x01 != 0)?;
+        let data_coding_scheme = take("TP-DCS", pi & 0x02 != 0)?;
+        let udl = take("TP-UDL", pi & 0x04 != 0)?;
+        let mut parameters = OptionalParameters {
+            protocol_identifier,
+            data_coding_scheme,
+            user_data: None,
+        };
+        let rest = &bytes[at..];
+        let used = match udl {
+            Some(udl) => {
+                let coding = parameters.coding();
+                let octets = if coding.counts_septets() {
+                    (7 * usize::from(udl)).div_ceil(8)
+                } else {
+                    usize::from(udl)
+                };
+                let ud = if discard_tail {
+                    rest.get(..octets).unwrap_or(rest)
+                } else {
+                    rest
+                };
+                parameters.user_data =
+                    Some(UserData::parse(udl, ud, udhi, coding.counts_septets())?);
+                ud.len()
+            }
+            None => 0,
+        };
+        if rest.len() > used && !discard_tail {
+            return Err(DecodeError::TrailingBytes {
+                what: "report TPDU (after the parameters TP-PI announces)",
+                count: rest.len() - used,
+            });
+        }
+        Ok(parameters)
+    }
+
+    fn emit_into(&self, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+        out.push(self.indicator());
+        out.extend(self.protocol_identifier);
+        out.extend(self.data_coding_scheme);
+        if let Some(ud) = &self.user_data {
+            let (udl, bytes) = ud.emit(self.coding().counts_septets())?;
+            out.push(udl);
+            out.extend(bytes);
+        }
+        Ok(())
+    }
+
+    fn describe_into(&self, root: &mut Field, at: usize) -> Result<(), DecodeError> {
+        let pi = self.indicator();
+        let mut present = Vec::new();
+        if self.protocol_identifier.is_some() {
+            present.push("TP-PID");
+        }
+        if self.data_coding_scheme.is_some() {
+            present.push("TP-DCS");
+        }
+        if self.user_data.is_some() {
+            present.push("TP-UDL");
+        }
+        root.child("pi", "Parameter indicator (TP-PI)", at, 1)
+            .with_value(format!(
+                "{pi:02X} {}",
+                if present.is_empty() {
+                    "no optional parameter".to_string()
+                } else {
+                    format!("{} present", present.join(", "))
+                }
+            ))
+            .with_note("b1 TP-PID, b2 TP-DCS, b3 TP-UDL; b8 extension (TS 23.040 §9.2.3.27)");
+        let mut at = at + 1;
+        if let Some(pid) = self.protocol_identifier {
+            root.child("pid", "Protocol identifier (TP-PID)", at, 1)
+                .with_value(format!("{pid:02X} {}", protocol_identifier_name(pid)))
+                .with_note("TS 23.040 §9.2.3.9");
+            at += 1;
+        }
+        if let Some(dcs) = self.data_coding_scheme {
+            root.child("dcs", "Data coding scheme (TP-DCS)", at, 1)
+                .with_value(format!(
+                    "{dcs:02X} {}",
+                    DataCoding::from_byte(dcs).describe_text()
+                ))
+                .with_note("3GPP TS 23.038 §4");
+            at += 1;
+        }
+        if let Some(ud) = &self.user_data {
+            ud.describe(root, at, self.coding())?;
+        }
+        Ok(())
+    }
+}
+
+fn udhi_field(octet: &mut Field, header: bool) {
+    octet
+        .child("udhi", "TP-UDHI (b6)", 0, 1)
+        .with_value(if header {
+            "1 the user data starts with a header"
+        } else {
+            "0 no user data header"
+        });
+}
+
+/// SMS-DELIVER-REPORT (§9.2.2.1a), phone → service centre, in an RP-ACK or an RP-ERROR.
+///
+/// ```text
+/// RP-ACK:   first octet | TP-PI | [TP-PID] [TP-DCS] [TP-UDL TP-UD]
+/// RP-ERROR: first octet | TP-FCS | TP-PI | [TP-PID] [TP-DCS] [TP-UDL TP-UD]
+/// first octet: b1-b0 TP-MTI 00, b6 TP-UDHI; the other bits unused (zero)
+/// ```
+///
+/// In answer to an SMS-PP data download the user data carry what the card returned, e.g.
+/// a PoR with UDH `02 71 00` (3GPP TS 31.111 §7.1.1.1, TS 31.115 §4.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmsDeliverReport {
+    /// TP-FCS: `Some` in the RP-ERROR form, `None` in the RP-ACK form.
+    pub failure_cause: Option<FailureCause>,
+    pub parameters: OptionalParameters,
+}
+
+impl SmsDeliverReport {
+    /// An RP-ACK report.
+    pub fn ack(parameters: OptionalParameters) -> SmsDeliverReport {
+        SmsDeliverReport {
+            failure_cause: None,
+            parameters,
+        }
+    }
+
+    /// An RP-ERROR report with this failure cause.
+    pub fn error(cause: FailureCause, parameters: OptionalParameters) -> SmsDeliverReport {
+        SmsDeliverReport {
+            failure_cause: Some(cause),
+            parameters,
+        }
+    }
+
+    /// Which RP message carries it.
+    pub fn rp(&self) -> RpResult {
+        if self.failure_cause.is_some() {
+            RpResult::Error
+        } else {
+            RpResult::Ack
+        }
+    }
+
+    /// Parses an SMS-DELIVER-REPORT TPDU (TP-MTI `00`, mobile to network) carried in
+    /// `rp`; the bytes must be exactly one TPDU.
+    pub fn parse(bytes: &[u8], rp: RpResult) -> Result<SmsDeliverReport, DecodeError> {
+        let first = *bytes.first().ok_or(truncated("SMS-DELIVER-REPORT", 1, 0))?;
+        if first & 0b11 != 0b00 {
+            return Err(DecodeError::BadValue {
+                what: "TP-MTI",
+                detail: format!("{:02b} is not SMS-DELIVER-REPORT (00)", first & 0b11),
+            });
+        }
+        let (failure_cause, at) = match rp {
+            RpResult::Ack => (None, 1),
+            RpResult::Error => {
+                let fcs = *bytes.get(1).ok_or(truncated("TP-FCS", 2, bytes.len()))?;
+                (Some(FailureCause(fcs)), 2)
+            }
+        };
+        if bytes.len() <= at {
+            return Err(truncated("TP-PI", at + 1, bytes.len()));
+        }
+        let parameters = OptionalParameters::parse(&bytes[at..], first & 0x40 != 0)?;
+        Ok(SmsDeliverReport {
+            failure_cause,
+            parameters,
+        })
+    }
+
+    fn first_octet(&self) -> u8 {
+        u8::from(self.parameters.has_header()) << 6
+    }
+
+    /// The TPDU bytes.
+    pub fn emit(&self) -> Result<Vec<u8>, DecodeError> {
+        let mut out = vec![self.first_octet()];
+        out.extend(self.failure_cause.map(|c| c.0));
+        self.parameters.emit_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// The field tree (path `sms_deliver_report`).
+    pub fn describe(&self) -> Result<Field, DecodeError> {
+        let bytes = self.emit()?;
+        let mut root = Field::new(
+            "sms_deliver_report",
+            "SMS-DELIVER-REPORT",
+            0,
+            bytes.len(),
+        )
+        .with_value(match self.failure_cause {
+            None => "RP-ACK: accepted".to_string(),
+            Some(cause) => format!("RP-ERROR: {}", cause.name()),
+        })
+        .with_note(
+            "3GPP TS 23.040 §9.2.2.1a: the phone's answer to an SMS-DELIVER, carried in an RP-ACK or RP-ERROR (TS 24.011 §7.3)",
+        );
+        let first = self.first_octet();
+        let octet = root
+            .child("first_octet", "First octet", 0, 1)
+            .with_value(format!("{first:02X}"));
+        octet
+            .child("mti", "TP-MTI (b1-b0)", 0, 1)
+            .with_value("00 SMS-DELIVER-REPORT (mobile to network)");
+        udhi_field(octet, self.parameters.has_header());
+        let mut at = 1;
+        if let Some(cause) = self.failure_cause {
+            root.child("fcs", "Failure cause (TP-FCS)", 1, 1)
+                .with_value(cause.to_string())
+                .with_note("TS 23.040 §9.2.3.22; present in the RP-ERROR form only");
+            at = 2;
+        }
+        self.parameters.describe_into(&mut root, at)?;
+        Ok(root)
+    }
+}
+
+/// TP-ST, the status of a short message in an SMS-STATUS-REPORT (§9.2.3.15). Every byte
+/// value is kept; [`TransferStatus::name`] gives the standard's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TransferStatus(pub u8);
+
+impl TransferStatus {
+    /// `00` short message received by the SME.
+    pub const RECEIVED: TransferStatus = TransferStatus(0x00);
+    /// `40` permanent error: remote procedure error.
+    pub const REMOTE_PROCEDURE_ERROR: TransferStatus = TransferStatus(0x40);
+    /// `43` permanent error: not obtainable.
+    pub const NOT_OBTAINABLE: TransferStatus = TransferStatus(0x43);
+    /// `46` permanent error: SM validity period expired.
+    pub const VALIDITY_PERIOD_EXPIRED: TransferStatus = TransferStatus(0x46);
+    /// `61` temporary error, the SC is not making any more transfer attempts: SME busy.
+    pub const SME_BUSY_GIVEN_UP: TransferStatus = TransferStatus(0x61);
+    /// `65` temporary error, the SC is not making any more transfer attempts: error in
+    /// SME.
+    pub const ERROR_IN_SME_GIVEN_UP: TransferStatus = TransferStatus(0x65);
+
+    /// The class of the value: completed, temporary error (still trying or given up),
+    /// permanent error.
+    pub fn class(self) -> &'static str {
+        match self.0 {
+            0x00..=0x1F => "short message transaction completed",
+            0x20..=0x3F => "temporary error, SC still trying to transfer the SM",
+            0x40..=0x5F => "permanent error, SC is not making any more transfer attempts",
+            0x60..=0x7F => "temporary error, SC is not making any more transfer attempts",
+            _ => "reserved",
+        }
+    }
+
+    /// Whether the short message reached the recipient (`00`–`02`).
+    pub fn is_delivered(self) -> bool {
+        self.0 <= 0x02
+    }
+
+    /// The value's meaning in TS 23.040 §9.2.3.15's words.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            0x00 => "short message received by the SME",
+            0x01 => "forwarded by the SC to the SME, SC unable to confirm delivery",
+            0x02 => "short message replaced by the SC",
+            0x10..=0x1F | 0x30..=0x3F | 0x50..=0x5F | 0x70..=0x7F => "value specific to the SC",
+            0x20 | 0x60 => "congestion",
+            0x21 | 0x61 => "SME busy",
+            0x22 | 0x62 => "no response from SME",
+            0x23 | 0x63 => "service rejected",
+            0x24 | 0x44 | 0x64 => "quality of service not available",
+            0x25 | 0x65 => "error in SME",
+            0x40 => "remote procedure error",
+            0x41 => "incompatible destination",
+            0x42 => "connection rejected by SME",
+            0x43 => "not obtainable",
+            0x45 => "no interworking available",
+            0x46 => "SM validity period expired",
+            0x47 => "SM deleted by originating SME",
+            0x48 => "SM deleted by SC administration",
+            0x49 => "SM does not exist",
+            _ => "reserved",
+        }
+    }
+}
+
+impl std::fmt::Display for TransferStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:02X} {}", self.0, self.name())
+    }
+}
+
+/// SMS-STATUS-REPORT (§9.2.2.3), service centre → the sender of an SMS-SUBMIT that asked
+/// for one (TP-SRR).
+///
+/// ```text
+/// first octet | TP-MR | TP-RA | TP-SCTS(7) | TP-DT(7) | TP-ST | [TP-PI [TP-PID] [TP-DCS] [TP-UDL TP-UD]]
+/// first octet: b1-b0 TP-MTI 10, b2 TP-MMS, b3 TP-LP, b5 TP-SRQ, b6 TP-UDHI
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmsStatusReport {
+    /// TP-MMS = 0: more messages are waiting in the service centre.
+    pub more_messages_waiting: bool,
+    /// TP-LP (§9.2.3.28).
+    pub loop_prevention: bool,
+    /// TP-SRQ: `false` reports on an SMS-SUBMIT, `true` on an SMS-COMMAND.
+    pub qualifier_command: bool,
+    /// TP-MR of the SMS-SUBMIT reported on.
+    pub message_reference: u8,
+    /// TP-RA: the recipient of that message.
+    pub recipient_address: Address,
+    /// TP-SCTS: when the service centre received that message.
+    pub service_centre_time_stamp: Timestamp,
+    /// TP-DT: when it was delivered, or when the service centre gave up (§9.2.3.13).
+    pub discharge_time: Timestamp,
+    /// TP-ST.
+    pub status: TransferStatus,
+    /// TP-PI and what it announces; `None` when TP-PI is absent (it is optional here).
+    pub parameters: Option<OptionalParameters>,
+}
+
+impl SmsStatusReport {
+    /// Parses an SMS-STATUS-REPORT TPDU (TP-MTI `10`); the bytes must be exactly one
+    /// TPDU.
+    pub fn parse(bytes: &[u8]) -> Result<SmsStatusReport, DecodeError> {
+        let head = bytes
+            .get(..2)
+            .ok_or(truncated("SMS-STATUS-REPORT", 2, bytes.len()))?;
+        let first = head[0];
+        if first & 0b11 != 0b10 {
+            return Err(DecodeError::BadValue {
+                what: "TP-MTI",
+                detail: format!("{:02b} is not SMS-STATUS-REPORT (10)", first & 0b11),
+            });
+        }
+        let (recipient_address, len) = Address::parse(&bytes[2..])?;
+        let at = 2 + len;
+        let fixed = bytes.get(at..at + 15).ok_or(truncated(
+            "SMS-STATUS-REPORT (TP-SCTS, TP-DT, TP-ST)",
+            at + 15,
+            bytes.len(),
+        ))?;
+        let parameters = if bytes.len() > at + 15 {
+            Some(OptionalParameters::parse(
+                &bytes[at + 15..],
+                first & 0x40 != 0,
+            )?)
+        } else {
+            None
+        };
+        Ok(SmsStatusReport {
+            more_messages_waiting: first & 0x04 == 0,
+            loop_prevention: first & 0x08 != 0,
+            qualifier_command: first & 0x20 != 0,
+            message_reference: head[1],
+            recipient_address,
+            service_centre_time_stamp: Timestamp::parse(&fixed[..7])?,
+            discharge_time: Timestamp::parse(&fixed[7..14])?,
+            status: TransferStatus(fixed[14]),
+            parameters,
+        })
+    }
+
+    fn first_octet(&self) -> u8 {
+        0b10 | (u8::from(!self.more_messages_waiting) << 2)
+            | (u8::from(self.loop_prevention) << 3)
+            | (u8::from(self.qualifier_command) << 5)
+            | (u8::from(self.parameters.as_ref().is_some_and(|p| p.has_header())) << 6)
+    }
+
+    /// The user data, if any.
+    pub fn user_data(&self) -> Option<&UserData> {
+        self.parameters.as_ref()?.user_data.as_ref()
+    }
+
+    /// The TPDU bytes.
+    pub fn emit(&self) -> Result<Vec<u8>, DecodeError> {
+        let mut out = vec![self.first_octet(), self.message_reference];
+        out.extend(self.recipient_address.emit());
+        out.extend(self.service_centre_time_stamp.emit());
+        out.extend(self.discharge_time.emit());
+        out.push(self.status.0);
+        if let Some(parameters) = &self.parameters {
+            parameters.emit_into(&mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// The field tree (path `sms_status_report`).
+    pub fn describe(&self) -> Result<Field, DecodeError> {
+        let bytes = self.emit()?;
+        let mut root = Field::new("sms_status_report", "SMS-STATUS-REPORT", 0, bytes.len())
+            .with_value(format!(
+                "message {} to {}: {}",
+                self.message_reference,
+                self.recipient_address.text(),
+                self.status.name()
+            ))
+            .with_note(
+                "3GPP TS 23.040 §9.2.2.3: the service centre tells the sender what became of its message",
+            );
+        let first = self.first_octet();
+        let octet = root
+            .child("first_octet", "First octet", 0, 1)
+            .with_value(format!("{first:02X}"));
+        octet
+            .child("mti", "TP-MTI (b1-b0)", 0, 1)
+            .with_value("10 SMS-STATUS-REPORT");
+        octet
+            .child("mms", "TP-MMS (b2)", 0, 1)
+            .with_value(if self.more_messages_waiting {
+                "0 more messages are waiting"
+            } else {
+                "1 no more messages are waiting"
+            });
+        octet
+            .child("lp", "TP-LP (b3)", 0, 1)
+            .with_value(if self.loop_prevention {
+                "1 forwarded or spawned message"
+            } else {
+                "0 not forwarded or spawned"
+            });
+        octet
+            .child("srq", "TP-SRQ (b5)", 0, 1)
+            .with_value(if self.qualifier_command {
+                "1 the result of an SMS-COMMAND"
+            } else {
+                "0 the result of an SMS-SUBMIT"
+            });
+        udhi_field(
+            octet,
+            self.parameters.as_ref().is_some_and(|p| p.has_header()),
+        );
+        root.child("mr", "Message reference (TP-MR)", 1, 1)
+            .with_value(self.message_reference.to_string())
+            .with_note("the TP-MR of the SMS-SUBMIT reported on");
+        root.children.push(self.recipient_address.describe(
+            "sms_status_report.recipient_address",
+            "Recipient address (TP-RA)",
+            2,
+        ));
+        let at = 2 + self.recipient_address.buffer_len();
+        root.child("scts", "Service centre time stamp (TP-SCTS)", at, 7)
+            .with_value(self.service_centre_time_stamp.to_string())
+            .with_note("when the service centre received the message (TS 23.040 §9.2.3.11)");
+        root.child("dt", "Discharge time (TP-DT)", at + 7, 7)
+            .with_value(self.discharge_time.to_string())
+            .with_note(
+                "when the message was delivered, or the service centre gave up (TS 23.040 §9.2.3.13)",
+            );
+        root.child("st", "Status (TP-ST)", at + 14, 1)
+            .with_value(self.status.to_string())
+            .with_note(format!("{} (TS 23.040 §9.2.3.15)", self.status.class()));
+        if let Some(parameters) = &self.parameters {
+            parameters.describe_into(&mut root, at + 15)?;
+        }
+        Ok(root)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2095,5 +2728,244 @@ mod tests {
     #[test]
     fn a_too_long_packet_is_an_error() {
         assert!(command_packet_user_data(&long_packet(40_000), ConcatReference::Eight(1)).is_err());
+    }
+
+    fn por_user_data() -> UserData {
+        let por = bytes(crate::wire::ota::tests::VECTOR_POR);
+        UserData::with_header(vec![InformationElement::ResponsePacket], por[3..].to_vec())
+    }
+
+    #[test]
+    fn deliver_report_rp_ack_carries_the_por_with_pid_dcs_of_the_download() {
+        let report = SmsDeliverReport::ack(OptionalParameters::with_user_data(
+            PID_SIM_DATA_DOWNLOAD,
+            DCS_CLASS2_8BIT,
+            por_user_data(),
+        ));
+        let tpdu = report.emit().unwrap();
+        let por = crate::wire::ota::tests::VECTOR_POR.to_uppercase();
+        // 40: TP-MTI 00, TP-UDHI; TP-PI 07: PID, DCS and UDL present.
+        assert_eq!(
+            hex::compact(&tpdu),
+            format!("40077FF6{:02X}{por}", por.len() / 2)
+        );
+        assert_eq!(
+            SmsDeliverReport::parse(&tpdu, RpResult::Ack).unwrap(),
+            report
+        );
+        assert_eq!(report.rp(), RpResult::Ack);
+        let field = report.describe().unwrap();
+        assert!(field.uncovered(tpdu.len()).is_empty());
+        assert!(field
+            .find("sms_deliver_report.pi")
+            .unwrap()
+            .value
+            .contains("TP-PID, TP-DCS, TP-UDL"));
+        let tar = field
+            .walk()
+            .into_iter()
+            .find(|f| f.path.ends_with("ota_response.tar"))
+            .expect("the PoR is decoded inside");
+        assert_eq!(tar.value, "B00011");
+        assert_eq!(&tpdu[tar.start..tar.start + 3], &[0xB0, 0x00, 0x11]);
+    }
+
+    #[test]
+    fn deliver_report_minimal_forms() {
+        let ack = SmsDeliverReport::ack(OptionalParameters::default());
+        assert_eq!(ack.emit().unwrap(), [0x00, 0x00]);
+        assert_eq!(
+            SmsDeliverReport::parse(&[0x00, 0x00], RpResult::Ack).unwrap(),
+            ack
+        );
+        let error = SmsDeliverReport::error(
+            FailureCause::DATA_DOWNLOAD_ERROR,
+            OptionalParameters {
+                protocol_identifier: Some(0x7F),
+                data_coding_scheme: Some(0xF6),
+                user_data: None,
+            },
+        );
+        let tpdu = error.emit().unwrap();
+        assert_eq!(hex::compact(&tpdu), "00D5037FF6");
+        assert_eq!(
+            SmsDeliverReport::parse(&tpdu, RpResult::Error).unwrap(),
+            error
+        );
+        let field = error.describe().unwrap();
+        assert_eq!(
+            field.find("sms_deliver_report.fcs").unwrap().value,
+            "D5 (U)SIM data download error"
+        );
+        assert!(field.uncovered(tpdu.len()).is_empty());
+    }
+
+    #[test]
+    fn failure_causes_and_transfer_statuses_are_named() {
+        assert_eq!(
+            FailureCause::TOOLKIT_BUSY.name(),
+            "(U)SIM Application Toolkit busy"
+        );
+        assert_eq!(
+            FailureCause(0xD5).to_string(),
+            "D5 (U)SIM data download error"
+        );
+        assert_eq!(FailureCause(0xD2).name(), "error in MS");
+        assert_eq!(FailureCause(0xFF).name(), "unspecified error cause");
+        assert_eq!(FailureCause(0x10).name(), "reserved");
+        assert_eq!(
+            TransferStatus::RECEIVED.name(),
+            "short message received by the SME"
+        );
+        assert!(TransferStatus(0x02).is_delivered());
+        assert!(!TransferStatus(0x40).is_delivered());
+        assert_eq!(TransferStatus(0x46).name(), "SM validity period expired");
+        assert!(TransferStatus(0x61).class().contains("not making any more"));
+        assert!(TransferStatus(0x21).class().contains("still trying"));
+        assert_eq!(TransferStatus(0x80).class(), "reserved");
+    }
+
+    #[test]
+    fn deliver_report_without_dcs_reads_7bit_user_data() {
+        // TP-PI 04: only TP-UDL; "hello" in the default alphabet (TS 23.040 §9.2.3.27).
+        let tpdu = bytes("000405E8329BFD06");
+        let report = SmsDeliverReport::parse(&tpdu, RpResult::Ack).unwrap();
+        let ud = report.parameters.user_data.as_ref().unwrap();
+        assert_eq!(text::gsm_unpacked(&ud.body), "hello");
+        assert_eq!(report.emit().unwrap(), tpdu);
+    }
+
+    #[test]
+    fn tp_pi_extension_and_reserved_bits_are_read_and_ignored() {
+        // Extension bit: a second TP-PI octet follows and is skipped.
+        let extended = SmsDeliverReport::parse(&bytes("008000"), RpResult::Ack).unwrap();
+        assert_eq!(extended.parameters, OptionalParameters::default());
+        assert_eq!(extended.emit().unwrap(), [0x00, 0x00]);
+        // A reserved bit set: octets after TP-UD are discarded.
+        let reserved =
+            SmsDeliverReport::parse(&bytes("000F7FF602AABBCCDD"), RpResult::Ack).unwrap();
+        assert_eq!(reserved.parameters.protocol_identifier, Some(0x7F));
+        assert_eq!(reserved.parameters.user_data.unwrap().body, [0xAA, 0xBB]);
+        // Without a reserved bit, those octets are an error.
+        assert!(matches!(
+            SmsDeliverReport::parse(&bytes("00077FF602AABBCCDD"), RpResult::Ack),
+            Err(DecodeError::TrailingBytes { count: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn every_truncation_of_a_deliver_report_is_rejected() {
+        let ack = SmsDeliverReport::ack(OptionalParameters::with_user_data(
+            0x7F,
+            0xF6,
+            por_user_data(),
+        ))
+        .emit()
+        .unwrap();
+        for cut in 0..ack.len() {
+            assert!(
+                SmsDeliverReport::parse(&ack[..cut], RpResult::Ack).is_err(),
+                "RP-ACK cut at {cut}"
+            );
+        }
+        let error = bytes("00D5077FF603AABBCC");
+        assert!(SmsDeliverReport::parse(&error, RpResult::Error).is_ok());
+        for cut in 0..error.len() {
+            assert!(
+                SmsDeliverReport::parse(&error[..cut], RpResult::Error).is_err(),
+                "RP-ERROR cut at {cut}"
+            );
+        }
+        assert!(matches!(
+            SmsDeliverReport::parse(&bytes("0100"), RpResult::Ack),
+            Err(DecodeError::BadValue { what: "TP-MTI", .. })
+        ));
+    }
+
+    fn status_report(parameters: Option<OptionalParameters>) -> SmsStatusReport {
+        SmsStatusReport {
+            more_messages_waiting: false,
+            loop_prevention: false,
+            qualifier_command: false,
+            message_reference: 7,
+            recipient_address: Address::international("12025550123").unwrap(),
+            service_centre_time_stamp: stamp(),
+            discharge_time: Timestamp {
+                second: 33,
+                ..stamp()
+            },
+            status: TransferStatus::RECEIVED,
+            parameters,
+        }
+    }
+
+    #[test]
+    fn status_report_round_trips_with_and_without_the_optional_tail() {
+        let bare = status_report(None);
+        let tpdu = bare.emit().unwrap();
+        // 06: TP-MTI 10, TP-MMS 1; TP-MR 7; TP-RA +12025550123; SCTS; DT; TP-ST 00.
+        assert_eq!(
+            hex::compact(&tpdu),
+            "06070B912120550521F34210203154034042102031543340".to_string() + "00"
+        );
+        assert_eq!(&tpdu[..4], &[0x06, 0x07, 0x0B, 0x91]);
+        assert_eq!(tpdu.len(), 2 + 8 + 7 + 7 + 1);
+        assert_eq!(SmsStatusReport::parse(&tpdu).unwrap(), bare);
+        let field = bare.describe().unwrap();
+        assert!(field.uncovered(tpdu.len()).is_empty());
+        assert_eq!(
+            field.find("sms_status_report.st").unwrap().value,
+            "00 short message received by the SME"
+        );
+        assert_eq!(
+            field
+                .find("sms_status_report.recipient_address")
+                .unwrap()
+                .value,
+            "+12025550123"
+        );
+
+        let with_por = status_report(Some(OptionalParameters::with_user_data(
+            0x7F,
+            0xF6,
+            por_user_data(),
+        )));
+        let tpdu = with_por.emit().unwrap();
+        assert_eq!(tpdu[0], 0x46, "TP-UDHI set");
+        assert_eq!(SmsStatusReport::parse(&tpdu).unwrap(), with_por);
+        assert_eq!(
+            with_por.user_data().unwrap().element(0x71),
+            Some(&InformationElement::ResponsePacket)
+        );
+        let field = with_por.describe().unwrap();
+        assert!(field.uncovered(tpdu.len()).is_empty());
+        assert!(field
+            .walk()
+            .iter()
+            .any(|f| f.path.ends_with("ota_response.tar") && f.value == "B00011"));
+    }
+
+    #[test]
+    fn every_truncation_of_a_status_report_is_rejected_except_at_the_optional_tail() {
+        let tpdu = status_report(Some(OptionalParameters::with_user_data(
+            0x7F,
+            0xF6,
+            por_user_data(),
+        )))
+        .emit()
+        .unwrap();
+        let mandatory = 2 + 8 + 15;
+        for cut in 0..tpdu.len() {
+            let parsed = SmsStatusReport::parse(&tpdu[..cut]);
+            if cut == mandatory {
+                assert_eq!(parsed.unwrap().parameters, None, "TP-PI is optional");
+            } else {
+                assert!(parsed.is_err(), "cut at {cut}");
+            }
+        }
+        assert!(matches!(
+            SmsStatusReport::parse(&tpdu[1..]),
+            Err(DecodeError::BadValue { what: "TP-MTI", .. })
+        ));
     }
 }

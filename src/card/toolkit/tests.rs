@@ -615,7 +615,7 @@ fn sms_pp_download_while_a_command_awaits_its_response_gets_9300() {
 }
 
 #[test]
-fn sms_pp_download_without_an_ota_application_gets_6f00() {
+fn sms_pp_download_whose_tpdu_is_no_sms_deliver_gets_6f00() {
     let mut card = card();
     let download = SmsPpDownload::new(None, vec![0x40, 0x00, 0x7F, 0xF6]).emit();
     refused_unchanged(&mut card, &envelope_apdu(&download), "6F00");

@@ -1150,10 +1150,17 @@ fn describe_value(object: &Object, field: &mut Field, v: usize, len: usize, ctx:
         Object::SmsTpdu(tpdu) => {
             field.value = format!("{} byte(s)", tpdu.len());
             if len > 0 {
-                field
+                let tpdu_field = field
                     .child("tpdu", "TPDU", v, len)
                     .with_value(hex::compact(tpdu))
                     .with_note("3GPP TS 23.040 TPDU (SMS-DELIVER in an SMS-PP download)");
+                // An SMS-DELIVER (TP-MTI 00) is decoded in place, the command packet
+                // it carries included; anything else stays one field.
+                let decoded = crate::wire::sms::SmsDeliver::parse(tpdu).and_then(|s| s.describe());
+                if let Ok(sms) = decoded {
+                    let path = tpdu_field.path.clone();
+                    tpdu_field.children.push(sms.shifted(v).prefixed(&path));
+                }
             }
         }
         Object::EventList(events) => {

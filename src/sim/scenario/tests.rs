@@ -1,0 +1,258 @@
+//! The OTA walk through the whole world: server, network, phone, card and back.
+
+use super::*;
+use crate::net::PHONE_NUMBER;
+use crate::server::{OtaOutcome, OtaRequest};
+use crate::sim::{Event, Layer, Node, NodeId};
+use crate::wire::ota::{PorStatus, Spi, Tar};
+use crate::wire::sms::TransferStatus;
+
+/// (from, to, title) of each event.
+fn walk(events: &[Event]) -> Vec<(NodeId, NodeId, String)> {
+    events
+        .iter()
+        .map(|e| (e.from, e.to, e.title.clone()))
+        .collect()
+}
+
+fn index_of(events: &[Event], title: &str) -> usize {
+    events
+        .iter()
+        .position(|e| e.title == title)
+        .unwrap_or_else(|| panic!("no {title} in {:?}", walk(events)))
+}
+
+#[test]
+fn ota_scenario_walks_server_network_phone_card_and_back() {
+    let timeline = Scenario::Ota.record(1);
+    let log = timeline.log();
+    let start = index_of(log, "Send OTA");
+    assert_eq!(
+        walk(&log[..start]).last().map(|(_, _, t)| t.as_str()),
+        Some("Attach"),
+        "power-on comes first, attach last"
+    );
+    let ota = &log[start..];
+    use NodeId::*;
+    let head = [
+        (User, Server, "Send OTA"),
+        (Server, Network, "SMS-SUBMIT"),
+        (Network, Phone, "SMS-DELIVER"),
+        (Phone, Card, "ENVELOPE"),
+    ];
+    for (event, (from, to, title)) in ota.iter().zip(head) {
+        assert_eq!(
+            (event.from, event.to, event.title.as_str()),
+            (from, to, title)
+        );
+    }
+    for event in &ota[1..3] {
+        assert_eq!(event.layer, Layer::Sms);
+        assert!(
+            event.fields.uncovered(event.bytes.len()).is_empty(),
+            "{}",
+            event.title
+        );
+    }
+    let answer = &ota[4];
+    assert_eq!((answer.from, answer.to), (Card, Phone));
+    let server = timeline.head().server();
+    let outcome = server.sent()[0].outcome.clone();
+    if answer.bytes[0] == 0x61 {
+        // The card's OTA application ran the script and has a PoR.
+        let tail: Vec<(NodeId, NodeId, String)> = walk(&ota[5..]);
+        assert_eq!(tail.len(), 4, "{tail:?}");
+        assert_eq!(
+            (tail[0].0, tail[0].1, tail[0].2.as_str()),
+            (Phone, Card, "GET RESPONSE")
+        );
+        assert_eq!((tail[1].0, tail[1].1), (Card, Phone));
+        assert!(tail[1].2.starts_with("90 00 (+"), "{}", tail[1].2);
+        assert_eq!(
+            (tail[2].0, tail[2].1, tail[2].2.as_str()),
+            (Phone, Network, "SMS-DELIVER-REPORT (RP-ACK)")
+        );
+        assert_eq!(
+            (tail[3].0, tail[3].1, tail[3].2.as_str()),
+            (Network, Server, "SMS-STATUS-REPORT (00)")
+        );
+        // The PoR travels unchanged: card → deliver report → status report.
+        let por = &ota[6].bytes[..ota[6].bytes.len() - 2];
+        assert_eq!(&por[..3], &[0x02, 0x71, 0x00]);
+        assert!(ota[7].bytes.ends_with(por));
+        assert!(ota[8].bytes.ends_with(por));
+        let Some(OtaOutcome::Por(result)) = outcome else {
+            panic!("no PoR read: {outcome:?}");
+        };
+        assert_eq!(result.status, PorStatus::Ok);
+        assert!(result.protected, "a PoR for an accepted packet is secured");
+        assert_eq!(result.counter, 1);
+        let compact = result.compact.expect("a compact remote response");
+        assert_eq!(compact.executed, 1, "SELECT MF ran");
+        assert!(
+            server
+                .status_line()
+                .contains("PoR 00 PoR OK, 1 command(s) executed"),
+            "{}",
+            server.status_line()
+        );
+    } else {
+        // No OTA application yet: 6F 00, RP-ERROR D5, status report 40.
+        assert_eq!(answer.bytes, [0x6F, 0x00]);
+        assert_eq!(
+            walk(&ota[5..]),
+            [
+                (
+                    Phone,
+                    Network,
+                    "SMS-DELIVER-REPORT (RP-ERROR D5)".to_string()
+                ),
+                (Network, Server, "SMS-STATUS-REPORT (40)".to_string()),
+            ]
+        );
+        assert_eq!(
+            outcome,
+            Some(OtaOutcome::NotDelivered(
+                TransferStatus::REMOTE_PROCEDURE_ERROR
+            ))
+        );
+    }
+    let world = timeline.head();
+    assert!(world.is_quiescent());
+    assert!(world.phone().inbox().is_empty());
+    assert!(world.network().stored().is_empty() && world.network().in_delivery().is_none());
+    assert!(world
+        .status_line(NodeId::Network)
+        .contains("phone attached"));
+    assert!(world
+        .status_line(NodeId::Server)
+        .starts_with("OTA #1 to TAR B00000"));
+}
+
+#[test]
+fn a_second_ota_uses_the_next_counter_and_is_accepted_too() {
+    let mut timeline = Scenario::Ota.record(2);
+    timeline.act(Scenario::ota_request());
+    timeline.run(STEP_LIMIT);
+    let sent = timeline.head().server().sent();
+    assert_eq!(sent.len(), 2);
+    assert_eq!((sent[0].counter, sent[1].counter), (1, 2));
+    assert_eq!(sent[0].outcome.is_some(), sent[1].outcome.is_some());
+    if let Some(OtaOutcome::Por(first)) = &sent[0].outcome {
+        let Some(OtaOutcome::Por(second)) = &sent[1].outcome else {
+            panic!("{:?}", sent[1].outcome);
+        };
+        assert_eq!(first.status, PorStatus::Ok);
+        assert_eq!(second.status, PorStatus::Ok, "counter 2 is higher than 1");
+        assert_eq!(second.counter, 2);
+    }
+}
+
+#[test]
+fn an_sms_sent_before_power_on_is_delivered_after_attach() {
+    let mut timeline = Timeline::new(World::new(3));
+    timeline.act(Scenario::ota_request());
+    timeline.run(STEP_LIMIT);
+    assert_eq!(
+        walk(timeline.log())
+            .iter()
+            .map(|(_, _, t)| t.as_str())
+            .collect::<Vec<_>>(),
+        ["Send OTA", "SMS-SUBMIT"],
+        "the SMS centre keeps it while the phone is off"
+    );
+    assert_eq!(timeline.head().network().stored().len(), 1);
+    assert!(timeline.head().is_quiescent());
+    timeline.act(Action::PowerOn);
+    timeline.run(STEP_LIMIT);
+    let log = timeline.log();
+    let attach = index_of(log, "Attach");
+    let deliver = index_of(log, "SMS-DELIVER");
+    assert!(attach < deliver);
+    assert_eq!(log[deliver].caused_by, Some(log[attach].step));
+    assert!(log[deliver].time.as_micros() - log[attach].time.as_micros() >= 1_000_000);
+    assert!(log.iter().any(|e| e.title.starts_with("SMS-STATUS-REPORT")));
+    assert!(timeline.head().server().sent()[0].outcome.is_some());
+}
+
+#[test]
+fn a_tar_the_card_lacks_is_not_run() {
+    // The shared vector's header (TAR B00011, SPI 06 19) with the card's triple DES
+    // keys: the default card has no TAR B00011.
+    let mut timeline = Scenario::PowerOn.record(4);
+    let request = OtaRequest {
+        tar: Tar([0xB0, 0x00, 0x11]),
+        spi: Spi::new(0x06, 0x19),
+        kic: 0x25,
+        kid: 0x25,
+        data: crate::server::SELECT_MF.to_vec(),
+    };
+    timeline.act(Action::ServerSendOta(request));
+    timeline.run(STEP_LIMIT);
+    let outcome = timeline.head().server().sent()[0].outcome.clone();
+    match outcome {
+        Some(OtaOutcome::Por(por)) => {
+            assert_ne!(por.status, PorStatus::Ok);
+            assert!(!por.protected, "a refused packet gets an unprotected PoR");
+            // The card's error PoR: 62 F3, fetched with Le 00 then the length it gives,
+            // acknowledged with RP-ACK (Release 11 and later).
+            let titles: Vec<&str> = timeline.log().iter().map(|e| e.title.as_str()).collect();
+            let envelope = titles.iter().position(|t| *t == "ENVELOPE").unwrap();
+            assert_eq!(titles[envelope + 1], "62 F3");
+            assert_eq!(
+                timeline.log()[envelope + 2].bytes,
+                [0x00, 0xC0, 0x00, 0x00, 0x00]
+            );
+            assert!(titles[envelope + 3].starts_with("6C "));
+            assert!(titles.contains(&"SMS-DELIVER-REPORT (RP-ACK)"));
+            assert!(titles.contains(&"SMS-STATUS-REPORT (00)"));
+            assert!(timeline
+                .head()
+                .status_line(NodeId::Server)
+                .contains("(unprotected)"));
+        }
+        Some(OtaOutcome::NotDelivered(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        timeline.head().server().card().number,
+        PHONE_NUMBER,
+        "sent to the card's number"
+    );
+}
+
+#[test]
+fn a_long_script_goes_in_concatenated_sms_and_one_por_comes_back() {
+    let mut timeline = Scenario::PowerOn.record(5);
+    let script: Vec<u8> = crate::server::SELECT_MF
+        .iter()
+        .copied()
+        .cycle()
+        .take(7 * 25)
+        .collect();
+    let request = timeline
+        .head()
+        .server()
+        .request(crate::server::RFM_TAR, script);
+    timeline.act(Action::ServerSendOta(request));
+    timeline.run(STEP_LIMIT);
+    let log = timeline.log();
+    let count = |prefix: &str| log.iter().filter(|e| e.title.starts_with(prefix)).count();
+    let segments = timeline.head().server().sent()[0].message_references.len();
+    assert!(segments > 1, "{segments} SMS");
+    assert_eq!(count("SMS-SUBMIT ("), segments);
+    assert_eq!(count("SMS-DELIVER ("), segments);
+    assert_eq!(count("ENVELOPE"), segments);
+    assert_eq!(count("SMS-STATUS-REPORT (00)"), segments);
+    let outcome = timeline.head().server().sent()[0].outcome.clone();
+    match outcome {
+        Some(OtaOutcome::Por(por)) => {
+            assert_eq!(por.status, PorStatus::Ok);
+            assert_eq!(por.compact.map(|c| c.executed), Some(25));
+        }
+        other => assert!(
+            matches!(other, Some(OtaOutcome::NotDelivered(_))),
+            "{other:?}"
+        ),
+    }
+}
