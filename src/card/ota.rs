@@ -256,6 +256,15 @@ impl TarTable {
     fn key_set(&self, version: u8) -> Option<&KeyVersion> {
         self.key_sets.iter().find(|s| s.version == version)
     }
+
+    /// The keys a packet's KIc and KID bytes name: the KIc key from the KIc byte's key
+    /// version, the KID key from the KID byte's (either absent when not held).
+    pub fn keys_for(&self, kic: u8, kid: u8) -> KeySet {
+        KeySet {
+            kic: self.key_set(key_version(kic)).and_then(|s| s.kic.clone()),
+            kid: self.key_set(key_version(kid)).and_then(|s| s.kid.clone()),
+        }
+    }
 }
 
 impl TryFrom<TarTableData> for TarTable {
@@ -622,14 +631,7 @@ pub fn receive(packet: &[u8], tars: &TarTable, counters: &CounterState) -> Recei
             hint,
         );
     }
-    let keys = KeySet {
-        kic: tars
-            .key_set(key_version(header.kic))
-            .and_then(|s| s.kic.clone()),
-        kid: tars
-            .key_set(key_version(header.kid))
-            .and_then(|s| s.kid.clone()),
-    };
+    let keys = tars.keys_for(header.kic, header.kid);
     if let Err(error) = check_keys(&codings, &keys) {
         return reject(Rejection::NoKey(error), hint);
     }

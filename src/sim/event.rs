@@ -1,8 +1,9 @@
 //! Messages between nodes and the events the log records when they are delivered.
 
 use super::{Action, Instant};
+use crate::card::ota::TarTable;
 use crate::wire::sms::{RpResult, SmsDeliver, SmsDeliverReport, SmsStatusReport, SmsSubmit};
-use crate::wire::{apdu::CommandApdu, decode, hex, Field};
+use crate::wire::{apdu::CommandApdu, decode, hex, ota, Field};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -165,16 +166,20 @@ pub struct Event {
 impl Event {
     /// Builds the event for `payload` delivered at `time`. `command` is the command APDU a
     /// response answers, so its data can be decoded in context (FCP after SELECT, proactive
-    /// command after FETCH).
+    /// command after FETCH). `card_keys` gives the card's TARs and key sets; it is called
+    /// only when the message carries a secured command packet, which the keys then open so
+    /// the field tree shows its deciphered data.
     pub(super) fn record(
         step: u64,
         time: Instant,
         message: &Message,
         caused_by: Option<u64>,
         command: Option<&[u8]>,
+        card_keys: &dyn Fn() -> Option<TarTable>,
     ) -> Event {
         let bytes = message.payload.bytes().to_vec();
-        let (title, fields) = describe(&message.payload, command);
+        let (title, mut fields) = describe(&message.payload, command);
+        open_command_packets(&mut fields, &bytes, card_keys);
         Event {
             step,
             time,
@@ -199,6 +204,39 @@ impl Event {
         hasher.update(&self.bytes);
         hasher.update((self.title.len() as u64).to_be_bytes());
         hasher.update(self.title.as_bytes());
+    }
+}
+
+/// Path segment of a secured command packet's field tree (`wire::ota::describe_command`).
+const COMMAND_PACKET: &str = "ota_command";
+
+/// Re-describes every secured command packet inside `field` with the keys its KIc and KID
+/// bytes name (ETSI TS 102 225 §5.1: CPL(2) CHL SPI(2) KIc KID …), adding the deciphered
+/// data. The emulator holds the card's keys; the bytes on the wire are unchanged. A packet
+/// the keys do not open keeps the description it had.
+fn open_command_packets(field: &mut Field, bytes: &[u8], card_keys: &dyn Fn() -> Option<TarTable>) {
+    let prefix = match field.path.strip_suffix(COMMAND_PACKET) {
+        Some(prefix) => prefix.strip_suffix('.').unwrap_or(prefix).to_string(),
+        None => {
+            for child in &mut field.children {
+                open_command_packets(child, bytes, card_keys);
+            }
+            return;
+        }
+    };
+    let Some(packet) = bytes.get(field.range()) else {
+        return;
+    };
+    let (Some(&kic), Some(&kid), Some(tars)) = (packet.get(5), packet.get(6), card_keys()) else {
+        return;
+    };
+    if let Ok(opened) = ota::describe_command(packet, Some(&tars.keys_for(kic, kid))) {
+        let opened = opened.shifted(field.start);
+        *field = if prefix.is_empty() {
+            opened
+        } else {
+            opened.prefixed(&prefix)
+        };
     }
 }
 
@@ -268,7 +306,7 @@ fn describe(payload: &Payload, command: Option<&[u8]>) -> (String, Field) {
                 bcd: service_centre.get(1..).unwrap_or_default().to_vec(),
             };
             field.note = format!(
-                "{} Relayed by the SMS centre {} (RP-Originator Address, TS 24.011 §7.3.1.1; not part of the TPDU).",
+                "{}; relayed by the SMS centre {} (RP-Originator Address, TS 24.011 §7.3.1.1; not part of the TPDU)",
                 field.note,
                 centre.number()
             );

@@ -176,12 +176,14 @@ impl World {
         self.now = self.now.max(delivered.deliver_at);
         self.steps += 1;
         let step = self.steps;
+        let card = &self.card;
         let event = Event::record(
             step,
             self.now,
             &delivered.message,
             delivered.caused_by,
             delivered.answers.as_deref(),
+            &|| card.profile().tar_table().ok(),
         );
         let outputs = match delivered.message.to {
             NodeId::Phone => self.phone.handle(self.now, &delivered.message),

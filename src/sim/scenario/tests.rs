@@ -256,3 +256,27 @@ fn a_long_script_goes_in_concatenated_sms_and_one_por_comes_back() {
         ),
     }
 }
+
+#[test]
+fn inspector_deciphers_the_command_packet_with_the_cards_keys() {
+    let timeline = Scenario::Ota.record(1);
+    let log = timeline.log();
+    for title in ["SMS-SUBMIT", "SMS-DELIVER", "ENVELOPE"] {
+        let event = &log[index_of(log, title)];
+        let deciphered = event
+            .fields
+            .walk()
+            .into_iter()
+            .find(|f| f.path.ends_with("ota_command.secured.deciphered"))
+            .unwrap_or_else(|| panic!("no deciphered data in the {title} event"));
+        assert!(
+            deciphered.value.contains("00A40004023F00"),
+            "{title}: {}",
+            deciphered.value
+        );
+        assert!(
+            event.bytes.get(deciphered.range()).is_some(),
+            "{title}: the deciphered field points into the event's bytes"
+        );
+    }
+}
