@@ -18,7 +18,7 @@
 use super::coding::{kic_meaning, kid_cc_meaning, kid_rc_meaning, Check, Codings, Integrity};
 use super::crypto::{self, KeySet};
 use super::error::SecurityError;
-use super::{counter_bytes, counter_from, Tar, COUNTER_MAX};
+use super::{check_counter_fits, counter_bytes, counter_from, Tar};
 use crate::wire::field::FieldFill;
 use crate::wire::{hex, DecodeError, Field};
 
@@ -205,12 +205,7 @@ pub fn secure_command(
     keys: &KeySet,
     data: &[u8],
 ) -> Result<Vec<u8>, SecurityError> {
-    if params.counter > COUNTER_MAX {
-        return Err(SecurityError::Malformed(DecodeError::BadValue {
-            what: "CNTR",
-            detail: format!("{:X} does not fit 5 bytes", params.counter),
-        }));
-    }
+    check_counter_fits(params.counter)?;
     let codings = Codings::resolve(params.spi, params.kic, params.kid, params.cc_len)?;
     let cs = codings.command_check.len();
     let pad = match (params.spi.ciphering(), codings.cipher) {

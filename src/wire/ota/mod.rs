@@ -69,6 +69,7 @@ pub use response::{
     OpenedResponse, ResponseContext, ResponsePacket, ResponseParams, MIN_RHL, RESPONSE_UDH,
 };
 
+use crate::wire::DecodeError;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
@@ -81,6 +82,17 @@ pub const COUNTER_MAX: u64 = 0xFF_FFFF_FFFF;
 pub fn counter_bytes(counter: u64) -> [u8; 5] {
     let be = counter.to_be_bytes();
     [be[3], be[4], be[5], be[6], be[7]]
+}
+
+/// Refuses a counter that does not fit CNTR's 5 bytes (a builder's input check).
+pub(crate) fn check_counter_fits(counter: u64) -> Result<(), SecurityError> {
+    if counter > COUNTER_MAX {
+        return Err(SecurityError::Malformed(DecodeError::BadValue {
+            what: "CNTR",
+            detail: format!("{counter:X} does not fit 5 bytes"),
+        }));
+    }
+    Ok(())
 }
 
 /// The value of up to 5 CNTR bytes, big-endian.

@@ -23,7 +23,7 @@
 use super::coding::{Check, Codings, PorStatus};
 use super::crypto::{self, KeySet};
 use super::error::SecurityError;
-use super::{counter_bytes, counter_from, Spi, Tar, COUNTER_MAX};
+use super::{check_counter_fits, counter_bytes, counter_from, Spi, Tar};
 use crate::wire::field::FieldFill;
 use crate::wire::status::StatusWord;
 use crate::wire::{hex, DecodeError, Field};
@@ -56,12 +56,7 @@ pub fn secure_response(
     keys: &KeySet,
     additional: &[u8],
 ) -> Result<Vec<u8>, SecurityError> {
-    if params.counter > COUNTER_MAX {
-        return Err(SecurityError::Malformed(DecodeError::BadValue {
-            what: "CNTR",
-            detail: format!("{:X} does not fit 5 bytes", params.counter),
-        }));
-    }
+    check_counter_fits(params.counter)?;
     let codings = Codings::resolve(params.spi, params.kic, params.kid, params.cc_len)?;
     let cs = codings.por_check.len();
     let pad = match (params.spi.por_protection().1, codings.cipher) {
