@@ -6,8 +6,10 @@
 #![cfg(all(target_arch = "wasm32", feature = "web"))]
 
 use bipscope::card::Card;
-use bipscope::sim::{Event, NodeId, Playback};
-use bipscope::ui::model::{apply, check_apdu, Action, ApduCheck, FieldPos, Hover, Model, SideTab};
+use bipscope::sim::{Event, NodeId, Playback, Scenario};
+use bipscope::ui::model::{
+    apply, check_apdu, check_ota, Action, ApduCheck, FieldPos, Hover, Model, OtaForm, SideTab,
+};
 use bipscope::wire::status::StatusWord;
 use bipscope::wire::Field;
 use std::time::Duration;
@@ -44,6 +46,9 @@ impl Mounted {
         let root = document.create_element("div").unwrap();
         document.body().unwrap().append_child(&root).unwrap();
         let handle = Some(bipscope::ui::mount(root.clone()));
+        // Twice: the first render, then its effects (the page's keyboard listener), which
+        // a slow first render in a debug build can push past one pause.
+        settle().await;
         settle().await;
         Mounted { root, handle }
     }
@@ -196,16 +201,27 @@ fn index_of(title: &str) -> usize {
 // ---------- the screen ----------
 
 #[wasm_bindgen_test]
-async fn starts_empty_with_three_lanes_and_only_step_enabled() {
+async fn starts_empty_with_four_lanes_and_only_step_enabled() {
     let app = Mounted::new().await;
     assert_eq!(app.count("g.arrow"), 0, "no arrow before the first step");
-    assert_eq!(app.count(".lifeline"), 3);
+    assert_eq!(app.count(".lifeline"), 4);
     let lanes: Vec<String> = app
         .all(".lanes .lane h2")
         .iter()
         .map(|h| h.text_content().unwrap_or_default())
         .collect();
-    assert_eq!(lanes, ["Server", "Phone + gateway", "Card"]);
+    assert_eq!(
+        lanes,
+        ["Server", "Network (SMS centre)", "Phone + gateway", "Card"]
+    );
+    // Each lane's status line is the world's own.
+    let world = Playback::new(SEED).world();
+    for node in [NodeId::Server, NodeId::Network, NodeId::Phone, NodeId::Card] {
+        assert_eq!(
+            app.text(&format!(".lane-{} .status", node.name())),
+            world.status_line(node)
+        );
+    }
     assert_eq!(
         app.text("[data-test=position]"),
         format!("step 0 of {}", run().len())
@@ -1209,4 +1225,312 @@ fn model_checks_apdus_and_sends_them_through_the_playback() {
     );
     assert!(apply(&mut model, Action::Reset));
     assert!(model.apdu_echo.is_none());
+}
+
+// ---------- SMS, the phone screen and the server console ----------
+
+/// The emulator's own run of `scenario`, to compare the screen with.
+fn scenario_run(scenario: Scenario) -> Vec<Event> {
+    scenario.record(SEED).log().to_vec()
+}
+
+/// Dispatches a bubbling event of type `kind` at `target`.
+fn fire(target: &Element, kind: &str) {
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    let event = web_sys::Event::new_with_event_init_dict(kind, &init).unwrap();
+    target.dispatch_event(&event).unwrap();
+}
+
+/// The arrows whose description says they go `from` → `to`.
+fn arrows_between(app: &Mounted, from: NodeId, to: NodeId) -> Vec<Element> {
+    let words = format!(", {} → {},", from.name(), to.name());
+    app.all("g.arrow")
+        .into_iter()
+        .filter(|a| {
+            a.get_attribute("aria-label")
+                .unwrap_or_default()
+                .contains(&words)
+        })
+        .collect()
+}
+
+impl Mounted {
+    async fn open_tab(&self, tab: &str) {
+        self.click(&format!("[data-test=tab-{tab}]")).await;
+    }
+
+    /// Opens the server console and picks `scenario` in its picker.
+    async fn pick_scenario(&self, scenario: Scenario) {
+        self.open_tab("server").await;
+        let select = self.get("[data-test=scenario-select]");
+        js_sys::Reflect::set(&select, &"value".into(), &scenario.name().into()).unwrap();
+        fire(&select, "change");
+        settle().await;
+    }
+
+    /// Clicks Step until it is disabled (the end of the run).
+    async fn step_to_end(&self) {
+        for _ in 0..200 {
+            if self.disabled("[data-test=step]") {
+                return;
+            }
+            self.click("[data-test=step]").await;
+        }
+        panic!("the run did not end");
+    }
+
+    /// Types `text` into the input `selector` (as an `input` event does).
+    async fn type_into(&self, selector: &str, text: &str) {
+        let input = self.get(selector);
+        input.dyn_ref::<HtmlInputElement>().unwrap().set_value(text);
+        fire(&input, "input");
+        settle().await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn ota_scenario_draws_sms_arrows_and_the_server_reads_the_por() {
+    let app = Mounted::new().await;
+    let log = scenario_run(Scenario::Ota);
+    app.pick_scenario(Scenario::Ota).await;
+    assert_eq!(app.count("g.arrow"), 0, "picking starts the scenario over");
+    assert_eq!(
+        app.text("[data-test=position]"),
+        format!("step 0 of {}", log.len())
+    );
+    assert!(app
+        .text("[data-test=ota-result]")
+        .contains("No OTA sent yet"));
+    app.step_to_end().await;
+    assert_eq!(app.count("g.arrow"), log.len());
+
+    // SMS arrows between every pair the OTA crosses, styled as the SMS layer.
+    for (from, to) in [
+        (NodeId::Server, NodeId::Network),
+        (NodeId::Network, NodeId::Phone),
+        (NodeId::Phone, NodeId::Network),
+        (NodeId::Network, NodeId::Server),
+    ] {
+        let arrows = arrows_between(&app, from, to);
+        let expected = log.iter().filter(|e| e.from == from && e.to == to).count();
+        assert!(expected > 0, "the run has {from:?} → {to:?}");
+        assert_eq!(arrows.len(), expected, "{from:?} → {to:?}");
+        assert!(
+            arrows.iter().all(|a| has_class(a, "layer-sms")),
+            "{from:?} → {to:?} arrows are SMS"
+        );
+    }
+    // Attach carries no bytes: drawn dotted, still labelled.
+    let attach = log.iter().position(|e| e.title == "Attach").unwrap();
+    let arrow = app.get(&format!("g.arrow[data-index=\"{attach}\"]"));
+    assert!(has_class(&arrow, "layer-sms") && has_class(&arrow, "no-bytes"));
+    assert!(arrow.text_content().unwrap().contains("Attach"));
+    // The SMS-PP download reaches the card as an ENVELOPE.
+    let envelope = log.iter().position(|e| e.title == "ENVELOPE").unwrap();
+    let arrow = app.get(&format!("g.arrow[data-index=\"{envelope}\"]"));
+    assert!(has_class(&arrow, "layer-apdu") && has_class(&arrow, "dir-ltr"));
+    assert!(arrow.text_content().unwrap().contains("ENVELOPE"));
+    assert_eq!(app.count(".legend .layer-sms"), 1, "SMS is in the legend");
+
+    // The server console shows the PoR the server read, as the world has it.
+    let mut playback = Playback::for_scenario(Scenario::Ota, SEED);
+    playback.seek(usize::MAX);
+    let world = playback.world();
+    let Some(bipscope::server::OtaOutcome::Por(por)) =
+        world.server().sent().last().and_then(|m| m.outcome.clone())
+    else {
+        panic!("the ota scenario ends with a PoR");
+    };
+    let compact = por.compact.expect("RFM answers a compact response");
+    assert!(app.text("[data-test=por-status]").starts_with("PoR 00"));
+    assert_eq!(
+        app.text("[data-test=por-executed]"),
+        compact.executed.to_string()
+    );
+    assert!(compact.executed >= 1);
+    let sw = compact.last_status.0.to_be_bytes();
+    assert!(app
+        .text("[data-test=por-last-sw]")
+        .starts_with(&format!("{:02X} {:02X}", sw[0], sw[1])));
+    assert!(app.text("[data-test=ota-sent]").contains("OTA #1"));
+    assert_eq!(
+        app.text(".lane-server .status"),
+        world.status_line(NodeId::Server)
+    );
+    assert_eq!(
+        app.text(".lane-network .status"),
+        world.status_line(NodeId::Network)
+    );
+
+    // The phone screen shows the data download to the card, with its step.
+    app.open_tab("phone").await;
+    let deliver = log
+        .iter()
+        .find(|e| e.to == NodeId::Phone && e.title.starts_with("SMS-DELIVER"))
+        .unwrap();
+    let indicator = app.text("[data-test=phone-ota]");
+    assert!(
+        indicator.contains("Data download to the card"),
+        "{indicator}"
+    );
+    assert!(
+        indicator.contains(&format!("step #{}", deliver.step)),
+        "{indicator}"
+    );
+    assert!(app.text("[data-test=phone-network]").contains("attached"));
+
+    // Reset replays the same scenario.
+    app.click("[data-test=reset]").await;
+    assert_eq!(
+        app.text("[data-test=position]"),
+        format!("step 0 of {}", log.len())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn ota_composer_validates_inline_then_sends_and_shows_the_por() {
+    let app = Mounted::new().await;
+    let total = run().len();
+    app.step_to(total).await;
+    app.open_tab("server").await;
+    // Defaults: the ota scenario's request.
+    let defaults = OtaForm::defaults();
+    let value = |selector: &str| {
+        app.get(selector)
+            .dyn_into::<HtmlInputElement>()
+            .unwrap()
+            .value()
+    };
+    assert_eq!(value("[data-test=ota-spi]"), defaults.spi);
+    assert_eq!(value("[data-test=ota-data]"), "00A40004023F00");
+    assert!(app
+        .text("[data-test=ota-tar-select]")
+        .contains("remote file management"));
+    assert!(!app.disabled("[data-test=ota-send]"));
+
+    // A bad SPI: inline error, Send disabled; typing does not step the run.
+    app.type_into("[data-test=ota-spi]", "1G19").await;
+    let message = app.get("[data-test=ota-spi-message]");
+    assert!(has_class(&message, "error"));
+    assert!(message.text_content().unwrap().contains("Not hex"));
+    assert_eq!(
+        app.get("[data-test=ota-spi]")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+    assert!(app.disabled("[data-test=ota-send]"));
+    key(&app.get("[data-test=ota-spi]"), "ArrowLeft").await;
+    assert_eq!(app.count("g.arrow"), total, "no shortcut while typing");
+    app.type_into("[data-test=ota-spi]", "161").await;
+    assert!(app.text("[data-test=ota-spi-message]").contains("Not hex"));
+    app.type_into("[data-test=ota-kic]", "2525").await;
+    assert!(app.text("[data-test=ota-kic-message]").contains("1 byte"));
+    app.type_into("[data-test=ota-kic]", &defaults.kic).await;
+    app.type_into("[data-test=ota-spi]", &defaults.spi).await;
+    assert!(!has_class(&app.get("[data-test=ota-spi-message]"), "error"));
+    assert!(!app.disabled("[data-test=ota-send]"));
+
+    // Send: the exchange is appended and the result shows the PoR.
+    app.click("[data-test=ota-send]").await;
+    let arrows = app.count("g.arrow");
+    assert!(
+        arrows > total + 5,
+        "the OTA exchange is appended ({arrows})"
+    );
+    let shown = app.all("g.arrow");
+    let titles: Vec<String> = shown[total..]
+        .iter()
+        .map(|a| a.text_content().unwrap_or_default())
+        .collect();
+    assert!(titles[0].contains("Send OTA"), "{titles:?}");
+    assert!(titles.iter().any(|t| t.contains("ENVELOPE")));
+    assert!(
+        titles.last().unwrap().contains("SMS-STATUS-REPORT"),
+        "{titles:?}"
+    );
+    assert!(app.text("[data-test=por-status]").starts_with("PoR 00"));
+    assert!(app.text("[data-test=ota-sent]").contains("OTA #1"));
+    assert!(app
+        .text("[data-test=ota-sent]")
+        .contains(&format!("step #{}", total + 1)));
+
+    // A second one moves the counter on.
+    app.click("[data-test=ota-send]").await;
+    assert!(app.text("[data-test=ota-sent]").contains("OTA #2"));
+    assert!(app.text("[data-test=por-status]").starts_with("PoR 00"));
+}
+
+#[wasm_bindgen_test]
+async fn sms_events_render_nested_fields_linked_to_their_bytes() {
+    let app = Mounted::new().await;
+    let log = scenario_run(Scenario::Ota);
+    app.pick_scenario(Scenario::Ota).await;
+    app.step_to_end().await;
+    let index = log
+        .iter()
+        .position(|e| e.title.starts_with("SMS-DELIVER") && e.to == NodeId::Phone)
+        .unwrap();
+    let event = &log[index];
+    click(&app.get(&format!("g.arrow[data-index=\"{index}\"]"))).await;
+    app.open_tab("inspector").await;
+    assert!(app.text("[data-test=event-title]").contains("SMS-DELIVER"));
+
+    // The deepest field with bytes (TPDU → user data → command packet → …).
+    fn deepest(field: &Field, depth: usize) -> (usize, &Field) {
+        field
+            .children
+            .iter()
+            .filter(|c| c.len > 0)
+            .map(|c| deepest(c, depth + 1))
+            .max_by_key(|(d, _)| *d)
+            .unwrap_or((depth, field))
+    }
+    let (depth, field) = deepest(&event.fields, 0);
+    assert!(
+        depth >= 3,
+        "the SMS decodes into nested fields ({depth} deep)"
+    );
+    let pos = FieldPos::of(&event.fields, field).unwrap();
+    for ancestor in pos.ancestors() {
+        assert!(
+            app.query(&format!(".field-tree .tree-row[data-pos=\"{ancestor}\"]"))
+                .is_some(),
+            "row {ancestor} renders"
+        );
+    }
+    click(&app.tree_row(&event.fields, field)).await;
+    assert_eq!(
+        app.byte_offsets("highlighted"),
+        field.range().collect::<Vec<_>>(),
+        "the nested field's row highlights exactly its bytes"
+    );
+    // And back: a byte selects the deepest field covering it.
+    let byte = field.start;
+    click(&app.get(&format!(".hex-view .byte[data-offset=\"{byte}\"]"))).await;
+    let under = event.fields.deepest_at(byte).unwrap();
+    assert!(has_class(&app.tree_row(&event.fields, under), "selected"));
+}
+
+#[wasm_bindgen_test]
+fn model_checks_ota_forms_and_picks_scenarios() {
+    let defaults = OtaForm::defaults();
+    assert!(check_ota(&defaults).request.is_some());
+    let bad = OtaForm {
+        spi: "1G19".into(),
+        kid: "".into(),
+        ..defaults.clone()
+    };
+    let check = check_ota(&bad);
+    assert!(check.request.is_none());
+    assert!(check.spi.as_deref().unwrap().contains("Not hex"));
+    assert!(check.kid.is_some());
+    assert!(check.tar.is_none() && check.kic.is_none() && check.data.is_none());
+
+    let mut model = Model::new(SEED);
+    assert!(apply(&mut model, Action::PickScenario(Scenario::Ota)));
+    assert_eq!(model.cursor(), 0);
+    assert_eq!(model.total(), scenario_run(Scenario::Ota).len());
+    assert!(apply(&mut model, Action::ShowTab(SideTab::Server)));
 }

@@ -1,6 +1,6 @@
 //! Playback over a recorded run: the cursor the UI and the command line move.
 
-use super::{Action, Event, Timeline, World};
+use super::{Action, Event, Scenario, Timeline, World};
 
 /// A recording plus a cursor: how many of its events are shown. Stepping forward past the
 /// end records a new step; stepping back only moves the cursor, and [`Playback::world`]
@@ -8,6 +8,7 @@ use super::{Action, Event, Timeline, World};
 #[derive(Clone, Debug)]
 pub struct Playback {
     seed: u64,
+    scenario: Scenario,
     timeline: Timeline,
     cursor: usize,
 }
@@ -17,9 +18,26 @@ impl Playback {
     pub fn new(seed: u64) -> Playback {
         Playback {
             seed,
+            scenario: Scenario::PowerOn,
             timeline: Timeline::new(World::power_on(seed)),
             cursor: 0,
         }
+    }
+
+    /// The built-in `scenario` recorded from `seed` ([`Scenario::record`]), nothing shown
+    /// yet; [`Playback::reset`] starts it over.
+    pub fn for_scenario(scenario: Scenario, seed: u64) -> Playback {
+        Playback {
+            seed,
+            scenario,
+            timeline: scenario.record(seed),
+            cursor: 0,
+        }
+    }
+
+    /// The scenario this playback started from.
+    pub fn scenario(&self) -> Scenario {
+        self.scenario
     }
 
     pub fn seed(&self) -> u64 {
@@ -89,9 +107,12 @@ impl Playback {
         self.step_forward();
     }
 
-    /// Starts over: a fresh world from the same seed, nothing shown.
+    /// Starts over: the same scenario from the same seed, nothing shown.
     pub fn reset(&mut self) {
-        *self = Playback::new(self.seed);
+        *self = match self.scenario {
+            Scenario::PowerOn => Playback::new(self.seed),
+            scenario => Playback::for_scenario(scenario, self.seed),
+        };
     }
 
     /// The world as it was after the shown events.
@@ -161,6 +182,31 @@ mod tests {
         assert_eq!(playback.recorded().len(), end - 1, "the old future is gone");
         playback.seek(usize::MAX);
         assert!(playback.at_end());
+    }
+
+    #[test]
+    fn for_scenario_plays_the_recorded_scenario_and_resets_to_it() {
+        let recorded = Scenario::Ota.record(3);
+        let mut playback = Playback::for_scenario(Scenario::Ota, 3);
+        assert_eq!(playback.scenario(), Scenario::Ota);
+        assert_eq!(playback.cursor(), 0);
+        assert_eq!(playback.recorded(), recorded.log());
+        playback.seek(usize::MAX);
+        assert!(playback.at_end());
+        assert_eq!(playback.shown(), recorded.log());
+        assert!(playback
+            .shown()
+            .iter()
+            .any(|e| e.title.starts_with("SMS-STATUS-REPORT")));
+        playback.reset();
+        assert_eq!(playback.scenario(), Scenario::Ota);
+        assert_eq!(playback.cursor(), 0);
+        assert_eq!(playback.recorded(), recorded.log());
+
+        let power_on = Playback::for_scenario(Scenario::PowerOn, 3);
+        let mut lazy = Playback::new(3);
+        lazy.seek(usize::MAX);
+        assert_eq!(power_on.recorded(), lazy.recorded());
     }
 
     #[test]

@@ -9,6 +9,8 @@ use super::inspector::Inspector;
 use super::lanes::Lanes;
 use super::legend::Legend;
 use super::model::{apply, Action, Model, SideTab};
+use super::phone_screen::PhoneScreen;
+use super::server_console::ServerConsole;
 use super::side_tabs::{ids, SideTabs};
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::timers::callback::Interval;
@@ -178,30 +180,44 @@ pub fn app(props: &AppProps) -> Html {
                     <SideTabs tab={model.tab} card_changes={card_changes} />
                     <div class="side-panel" role="tabpanel" id={panel_id}
                         aria-labelledby={tab_id}>
-                        if model.tab == SideTab::Inspector {
-                            <Inspector
-                                event={(*selected_event).clone()}
-                                index={selected_index}
-                                pinned={model.pinned.is_some_and(|p| Some(p) != current)}
-                                selected_field={model.selected_field.clone()}
-                                selected_byte={model.selected_byte}
-                                hover={model.hover.clone()}
-                                collapsed={Rc::clone(&model.collapsed)}
-                                notice={model.notice.clone()}
-                            />
-                        } else {
-                            <CardPanel
-                                view={model.card.clone()}
-                                cursor={model.cursor()}
-                                changes={model.changes.clone()}
-                                selected_file={model.selected_file.clone()}
-                                folded={Rc::clone(&model.folded)}
-                                apdu_input={model.apdu_input.clone()}
-                                apdu_echo={model.apdu_echo.clone()}
-                                apdu_blocker={model.apdu_blocker.clone()}
-                                steps_after_cursor={model.steps_after_cursor()}
-                            />
-                        }
+                        { match model.tab {
+                            SideTab::Inspector => html! {
+                                <Inspector
+                                    event={(*selected_event).clone()}
+                                    index={selected_index}
+                                    pinned={model.pinned.is_some_and(|p| Some(p) != current)}
+                                    selected_field={model.selected_field.clone()}
+                                    selected_byte={model.selected_byte}
+                                    hover={model.hover.clone()}
+                                    collapsed={Rc::clone(&model.collapsed)}
+                                    notice={model.notice.clone()}
+                                />
+                            },
+                            SideTab::Card => html! {
+                                <CardPanel
+                                    view={model.card.clone()}
+                                    cursor={model.cursor()}
+                                    changes={model.changes.clone()}
+                                    selected_file={model.selected_file.clone()}
+                                    folded={Rc::clone(&model.folded)}
+                                    apdu_input={model.apdu_input.clone()}
+                                    apdu_echo={model.apdu_echo.clone()}
+                                    apdu_blocker={model.apdu_blocker.clone()}
+                                    steps_after_cursor={model.steps_after_cursor()}
+                                />
+                            },
+                            SideTab::Phone => html! {
+                                <PhoneScreen view={model.phone.clone()} />
+                            },
+                            SideTab::Server => html! {
+                                <ServerConsole
+                                    scenario={model.playback.scenario()}
+                                    view={model.server.clone()}
+                                    form={model.ota_form.clone()}
+                                    steps_after_cursor={model.steps_after_cursor()}
+                                />
+                            },
+                        } }
                     </div>
                 </div>
             </div>

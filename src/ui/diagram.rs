@@ -1,13 +1,13 @@
 //! The sequence diagram: one lifeline per lane and one arrow per shown event.
 //!
 //! Horizontal positions are percentages of the width, so the lifelines sit under the
-//! centres of the three lane headers at any width; vertical positions are pixels, one row
+//! centres of the four lane headers at any width; vertical positions are pixels, one row
 //! per event. A user action has no lane of its own: it is drawn as a labelled box on the
 //! lane it is delivered to.
 
 use super::app::Dispatch;
 use super::dom;
-use super::model::Action;
+use super::model::{Action, LANES};
 use crate::sim::{Event, Instant, Layer, NodeId};
 use web_sys::Element;
 use yew::prelude::*;
@@ -20,6 +20,8 @@ const TOP: u32 = 8;
 const BOTTOM: u32 = 24;
 /// Width of a user action's box, in pixels.
 const BOX_WIDTH: u32 = 150;
+/// How far a user action's box on the leftmost lane reaches left of its lifeline.
+const LEFT_BOX_OFFSET: u32 = 16;
 
 /// What the diagram needs of an event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +34,8 @@ pub struct Arrow {
     pub to: NodeId,
     pub layer: Layer,
     pub title: String,
+    /// Whether the message carries no bytes (attach, detach, a reset, an action).
+    pub empty: bool,
 }
 
 impl Arrow {
@@ -44,6 +48,7 @@ impl Arrow {
             to: event.to,
             layer: event.layer,
             title: event.title.clone(),
+            empty: event.bytes.is_empty(),
         }
     }
 
@@ -57,9 +62,10 @@ impl Arrow {
 /// no lane).
 fn lane_x(node: NodeId) -> Option<f64> {
     match node {
-        NodeId::Server => Some(100.0 / 6.0),
-        NodeId::Phone => Some(50.0),
-        NodeId::Card => Some(500.0 / 6.0),
+        NodeId::Server => Some(12.5),
+        NodeId::Network => Some(37.5),
+        NodeId::Phone => Some(62.5),
+        NodeId::Card => Some(87.5),
         NodeId::User => None,
     }
 }
@@ -99,7 +105,7 @@ pub fn diagram(props: &DiagramProps) -> Html {
 
     let rows = props.arrows.len() as u32;
     let height = (TOP + rows * ROW + BOTTOM).max(120);
-    let lifelines = [NodeId::Server, NodeId::Phone, NodeId::Card]
+    let lifelines = LANES
         .into_iter()
         .filter_map(|node| lane_x(node).map(|x| (node, x)))
         .map(|(node, x)| {
@@ -114,7 +120,7 @@ pub fn diagram(props: &DiagramProps) -> Html {
             aria-label="Sequence diagram of the delivered messages"
             width="100%" height={height.to_string()}>
             <defs>
-                { for [Layer::Action, Layer::Iso7816, Layer::Apdu].into_iter().map(|layer| html! {
+                { for [Layer::Action, Layer::Iso7816, Layer::Apdu, Layer::Sms].into_iter().map(|layer| html! {
                     <marker id={format!("head-{}", layer.name())}
                         class={classes!("head", format!("layer-{}", layer.name()))}
                         viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9"
@@ -183,12 +189,21 @@ fn render_arrow(arrow: &Arrow, props: &DiagramProps, dispatch: &Dispatch) -> Htm
         // A user action (or a node talking to itself): a box on the target lane.
         (_, target) => {
             let x = target.or(from_x).unwrap_or(50.0);
+            // Centred on the lane, except on the leftmost one, where a centred box would
+            // cover the time column: there it starts just left of the lifeline.
+            let left = if x <= lane_x(LANES[0]).unwrap_or(0.0) {
+                LEFT_BOX_OFFSET
+            } else {
+                BOX_WIDTH / 2
+            };
+            let shift = BOX_WIDTH / 2 - left;
             html! {
                 <>
                     <rect class="action-box" x={pct(x)} y={(mid - 11).to_string()}
                         width={BOX_WIDTH.to_string()} height="22" rx="4"
-                        transform={format!("translate(-{} 0)", BOX_WIDTH / 2)} />
+                        transform={format!("translate(-{left} 0)")} />
                     <text class="label" x={pct(x)} y={(mid + 4).to_string()}
+                        transform={format!("translate({shift} 0)")}
                         text-anchor="middle">{ label.clone() }</text>
                 </>
             }
@@ -197,7 +212,8 @@ fn render_arrow(arrow: &Arrow, props: &DiagramProps, dispatch: &Dispatch) -> Htm
 
     html! {
         <g key={arrow.step}
-            class={classes!("arrow", layer, direction, is_current.then_some("current"),
+            class={classes!("arrow", layer, direction, arrow.empty.then_some("no-bytes"),
+                is_current.then_some("current"),
                 is_selected.then_some("selected"))}
             data-step={arrow.step.to_string()} data-index={arrow.index.to_string()}
             role="button" tabindex="0" aria-label={described.clone()}

@@ -181,3 +181,13 @@ fn describe(error: &JsValue) -> String {
         .as_string()
         .unwrap_or_else(|| "unknown error".to_string())
 }
+
+/// The `value` of the element an event is aimed at (a `<select>`, an `<input>`), read
+/// through JS so no web-sys feature is needed for each element type; empty if none.
+pub fn target_value(event: &Event) -> String {
+    event
+        .target()
+        .and_then(|t| Reflect::get(&t, &JsValue::from_str("value")).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}

@@ -1,4 +1,5 @@
-//! The three lane headers: Server | Phone + gateway | Card, each with its status line.
+//! The four lane headers: Server | Network (SMS centre) | Phone + gateway | Card, each
+//! with its status line.
 
 use super::model::LANES;
 use crate::sim::NodeId;
@@ -7,13 +8,14 @@ use yew::prelude::*;
 #[derive(Properties, PartialEq)]
 pub struct LanesProps {
     /// Status line of each of [`LANES`] in the world at the cursor.
-    pub lines: [String; 3],
+    pub lines: [String; 4],
 }
 
 /// The heading a lane shows for `node`.
 pub fn lane_title(node: NodeId) -> &'static str {
     match node {
         NodeId::Server => "Server",
+        NodeId::Network => "Network (SMS centre)",
         NodeId::Phone => "Phone + gateway",
         NodeId::Card => "Card",
         NodeId::User => "User",

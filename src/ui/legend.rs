@@ -9,8 +9,10 @@ pub fn legend() -> Html {
             <span class="key layer-action"><i class="swatch"></i>{ "user action" }</span>
             <span class="key layer-iso7816"><i class="swatch"></i>{ "ISO 7816-3 (reset, ATR)" }</span>
             <span class="key layer-apdu"><i class="swatch"></i>{ "APDU" }</span>
+            <span class="key layer-sms"><i class="swatch"></i>{ "SMS (TPDU), attach" }</span>
             <span class="key"><i class="line solid"></i>{ "solid: toward the card" }</span>
-            <span class="key"><i class="line dashed"></i>{ "dashed: from the card" }</span>
+            <span class="key"><i class="line dashed"></i>{ "dashed: toward the server" }</span>
+            <span class="key"><i class="line dotted"></i>{ "dotted: no bytes (reset, attach, detach)" }</span>
         </footer>
     }
 }

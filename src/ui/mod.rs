@@ -4,11 +4,11 @@
 //!  App ── ContextProvider<Dispatch> (callbacks up: every component dispatches Actions)
 //!   ├─ Controls        header: name, Reset · Back · Step · Play/Pause, "step k of n", time
 //!   ├─ stage
-//!   │   ├─ Lanes       Server | Phone + gateway | Card, each with its status line
+//!   │   ├─ Lanes       Server | Network (SMS centre) | Phone + gateway | Card, status lines
 //!   │   ├─ Diagram     SVG sequence diagram of the shown events; click selects
 //!   │   └─ Legend      layer colours, line styles
 //!   └─ side
-//!       ├─ SideTabs        Inspector | Card
+//!       ├─ SideTabs        Inspector | Card | Phone | Server
 //!       ├─ Inspector       title line, Copy hex
 //!       │   ├─ FieldTree   the selected event's decoded fields (collapsible)
 //!       │   └─ HexView     its bytes, 16 a row; tree and hex highlight each other
@@ -17,6 +17,10 @@
 //!           ├─ FileTreeView    MF/DF/ADF/EF with ids, kinds, sizes; changed files marked
 //!           ├─ FileView        the shown file: diff, decoded values, FileHex bytes
 //!           └─ ApduBox         hex input checked as typed; Send; the card's answer
+//!       ├─ PhoneScreen     phone frame: state, SMS inbox, data download, proactive pending
+//!       └─ ServerConsole   the server at the cursor
+//!           ├─ ScenarioPicker  power-on | ota: starts the run over
+//!           └─ OtaComposer     TAR · SPI · KIc · KID · data, checked as typed; Send OTA
 //! ```
 //!
 //! State lives in one plain [`model::Model`] changed only by [`model::apply`]; the
@@ -38,7 +42,11 @@ mod inspector;
 mod lanes;
 mod legend;
 pub mod model;
+mod ota_composer;
+mod phone_screen;
 mod pin_status;
+mod scenario_picker;
+mod server_console;
 mod side_tabs;
 
 pub use app::{App, AppProps, Dispatch, Store};

@@ -9,10 +9,14 @@
 //! through [`crate::card::inspect`].
 
 use crate::card::inspect::{self, FileChange, FileNode, PinView};
-use crate::card::Card;
-use crate::phone::PhoneState;
-use crate::sim::{Event, Instant, NodeId, Playback, World};
+use crate::card::profile::Service;
+use crate::card::{Card, Profile};
+use crate::phone::{InboxMessage, PhoneState};
+use crate::server::{OtaRequest, Server};
+use crate::sim::{Event, Instant, Layer, NodeId, Playback, Scenario, World};
 use crate::wire::apdu::{instruction_name, Case, CommandApdu};
+use crate::wire::ota::{Spi, Tar};
+use crate::wire::sms::{SmsDeliver, PID_SIM_DATA_DOWNLOAD};
 use crate::wire::{hex, Field};
 use std::collections::BTreeSet;
 use std::rc::Rc;
@@ -21,8 +25,8 @@ use std::rc::Rc;
 /// for the whole run. The built-in scenarios are far shorter; a longer run shows "n+".
 pub const RECORD_AHEAD: usize = 5_000;
 
-/// The three lanes, left to right.
-pub const LANES: [NodeId; 3] = [NodeId::Server, NodeId::Phone, NodeId::Card];
+/// The four lanes, left to right.
+pub const LANES: [NodeId; 4] = [NodeId::Server, NodeId::Network, NodeId::Phone, NodeId::Card];
 
 /// What the pointer (or keyboard focus) is over in the inspector.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,10 +45,27 @@ pub enum SideTab {
     Inspector,
     /// The card at the cursor: files, PINs, the send-APDU box.
     Card,
+    /// The phone's screen: its state, SMS inbox, data downloads to the card.
+    Phone,
+    /// The server console: scenario picker, OTA composer, the last OTA's result.
+    Server,
+}
+
+impl SideTab {
+    /// The tabs, left to right.
+    pub const ALL: [SideTab; 4] = [
+        SideTab::Inspector,
+        SideTab::Card,
+        SideTab::Phone,
+        SideTab::Server,
+    ];
 }
 
 /// How many steps [`Action::SendApdu`] takes at most to show the card's answer.
 const STEPS_TO_ANSWER: usize = 8;
+
+/// How many steps [`Action::SendOta`] takes at most to reach the server's PoR.
+const STEPS_TO_POR: usize = 400;
 
 /// Everything the controls, the diagram, the inspector and the card panel can ask for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +105,289 @@ pub enum Action {
     /// Send the APDU in the box to the card at the cursor (the run branches there), then
     /// step until the card's answer is shown.
     SendApdu,
+    /// Start this built-in scenario over from the model's seed (nothing shown).
+    PickScenario(Scenario),
+    /// A field of the OTA composer changed.
+    EditOta(OtaField, String),
+    /// Have the server send the composed OTA at the cursor (the run branches there), then
+    /// step until the server has the PoR or nothing is left in flight.
+    SendOta,
+}
+
+/// A field of the OTA composer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtaField {
+    Tar,
+    Spi,
+    Kic,
+    Kid,
+    Data,
+}
+
+/// The OTA composer's text, one string per field (hex).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtaForm {
+    pub tar: String,
+    pub spi: String,
+    pub kic: String,
+    pub kid: String,
+    pub data: String,
+}
+
+impl OtaForm {
+    /// The form filled with `request`.
+    pub fn of(request: &OtaRequest) -> OtaForm {
+        OtaForm {
+            tar: request.tar.to_string(),
+            spi: hex::compact(&request.spi.0),
+            kic: format!("{:02X}", request.kic),
+            kid: format!("{:02X}", request.kid),
+            data: hex::compact(&request.data),
+        }
+    }
+
+    /// The defaults: the request of [`Scenario::Ota`].
+    pub fn defaults() -> OtaForm {
+        match Scenario::ota_request() {
+            crate::sim::Action::ServerSendOta(request) => OtaForm::of(&request),
+            _ => OtaForm {
+                tar: String::new(),
+                spi: String::new(),
+                kic: String::new(),
+                kid: String::new(),
+                data: String::new(),
+            },
+        }
+    }
+
+    pub fn get(&self, field: OtaField) -> &str {
+        match field {
+            OtaField::Tar => &self.tar,
+            OtaField::Spi => &self.spi,
+            OtaField::Kic => &self.kic,
+            OtaField::Kid => &self.kid,
+            OtaField::Data => &self.data,
+        }
+    }
+
+    fn get_mut(&mut self, field: OtaField) -> &mut String {
+        match field {
+            OtaField::Tar => &mut self.tar,
+            OtaField::Spi => &mut self.spi,
+            OtaField::Kic => &mut self.kic,
+            OtaField::Kid => &mut self.kid,
+            OtaField::Data => &mut self.data,
+        }
+    }
+}
+
+/// The OTA composer checked: an error per field (in words), or the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtaCheck {
+    pub tar: Option<String>,
+    pub spi: Option<String>,
+    pub kic: Option<String>,
+    pub kid: Option<String>,
+    pub data: Option<String>,
+    /// The request, when every field is valid.
+    pub request: Option<OtaRequest>,
+}
+
+impl OtaCheck {
+    pub fn error(&self, field: OtaField) -> Option<&str> {
+        match field {
+            OtaField::Tar => self.tar.as_deref(),
+            OtaField::Spi => self.spi.as_deref(),
+            OtaField::Kic => self.kic.as_deref(),
+            OtaField::Kid => self.kid.as_deref(),
+            OtaField::Data => self.data.as_deref(),
+        }
+    }
+}
+
+/// Hex of exactly `len` bytes.
+fn hex_of_len<const N: usize>(text: &str, what: &str) -> Result<[u8; N], String> {
+    match hex::parse(text) {
+        Ok(bytes) => <[u8; N]>::try_from(bytes.as_slice()).map_err(|_| {
+            format!(
+                "{what} is {N} byte{} ({} hex digits); this is {} byte{}.",
+                if N == 1 { "" } else { "s" },
+                2 * N,
+                bytes.len(),
+                if bytes.len() == 1 { "" } else { "s" }
+            )
+        }),
+        Err(hex::HexError::Empty) => Err(format!("Enter the {what} ({} hex digits).", 2 * N)),
+        Err(error) => Err(format!("Not hex: {error}.")),
+    }
+}
+
+/// Checks the OTA composer: TAR 3 bytes, SPI 2 bytes, KIc and KID 1 byte each, command
+/// data at least one byte, all in hex ([`hex::parse`]).
+pub fn check_ota(form: &OtaForm) -> OtaCheck {
+    let tar = hex_of_len::<3>(&form.tar, "TAR");
+    let spi = hex_of_len::<2>(&form.spi, "SPI");
+    let kic = hex_of_len::<1>(&form.kic, "KIc");
+    let kid = hex_of_len::<1>(&form.kid, "KID");
+    let data = match hex::parse(&form.data) {
+        Ok(bytes) => Ok(bytes),
+        Err(hex::HexError::Empty) => {
+            Err("Enter the command data (hex), e.g. 00A40004023F00.".to_string())
+        }
+        Err(error) => Err(format!("Not hex: {error}.")),
+    };
+    let request = match (&tar, &spi, &kic, &kid, &data) {
+        (Ok(tar), Ok(spi), Ok(kic), Ok(kid), Ok(data)) => Some(OtaRequest {
+            tar: Tar(*tar),
+            spi: Spi(*spi),
+            kic: kic[0],
+            kid: kid[0],
+            data: data.clone(),
+        }),
+        _ => None,
+    };
+    OtaCheck {
+        tar: tar.err(),
+        spi: spi.err(),
+        kic: kic.err(),
+        kid: kid.err(),
+        data: data.err(),
+        request,
+    }
+}
+
+/// The words for a TAR's service.
+pub fn service_name(service: Service) -> &'static str {
+    match service {
+        Service::Rfm => "remote file management",
+        Service::Ram => "remote applet management",
+        Service::ScwsAdmin => "SCWS administration",
+    }
+}
+
+/// A TAR the server knows, as the composer offers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TarChoice {
+    pub tar: Tar,
+    /// `B00000 — remote file management (…)`.
+    pub label: String,
+}
+
+/// The server at the cursor, as the server console shows it.
+#[derive(Clone, Debug)]
+pub struct ServerView {
+    pub server: Server,
+    pub status: String,
+    pub tars: Rc<Vec<TarChoice>>,
+    /// The step that showed the last "Send OTA" action.
+    pub sent_step: Option<u64>,
+}
+
+impl ServerView {
+    /// The server of `world`; `previous` lends its TAR labels when the TARs are the same
+    /// (reading the card profile for the service names is not free).
+    fn of(world: &World, shown: &[Event], previous: Option<&ServerView>) -> ServerView {
+        let server = world.server().clone();
+        let tars = match previous {
+            Some(view) if view.server.card().tars == server.card().tars => Rc::clone(&view.tars),
+            _ => Rc::new(tar_choices(&server)),
+        };
+        let sent_step = shown
+            .iter()
+            .rev()
+            .find(|e| e.from == NodeId::User && e.to == NodeId::Server)
+            .map(|e| e.step);
+        ServerView {
+            sent_step,
+            status: world.status_line(NodeId::Server),
+            server,
+            tars,
+        }
+    }
+}
+
+/// The TARs `server` knows, labelled with their services from the card profile.
+fn tar_choices(server: &Server) -> Vec<TarChoice> {
+    let profile = Profile::default_profile();
+    server
+        .card()
+        .tars
+        .iter()
+        .map(|entry| {
+            let label = match profile.tar_entry(entry.tar) {
+                Some(e) => {
+                    let service = service_name(e.service);
+                    if e.application.to_lowercase().contains(service) || e.application.is_empty() {
+                        format!("{} — {service}", entry.tar)
+                    } else {
+                        format!("{} — {service} ({})", entry.tar, e.application)
+                    }
+                }
+                None => entry.tar.to_string(),
+            };
+            TarChoice {
+                tar: entry.tar,
+                label,
+            }
+        })
+        .collect()
+}
+
+/// A (U)SIM data-download SMS the phone received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DownloadView {
+    /// The step that delivered the SMS-DELIVER to the phone.
+    pub step: u64,
+    /// Whether the phone is still busy with it (ENVELOPE or GET RESPONSE at the card).
+    pub in_progress: bool,
+}
+
+/// The phone at the cursor, as the phone screen shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhoneView {
+    pub status: String,
+    pub state: PhoneState,
+    pub attached: bool,
+    pub inbox: Vec<InboxMessage>,
+    pub proactive_pending: Option<u8>,
+    pub last_download: Option<String>,
+    /// The last data-download SMS shown, if any.
+    pub download: Option<DownloadView>,
+}
+
+impl PhoneView {
+    fn of(world: &World, shown: &[Event]) -> PhoneView {
+        let phone = world.phone();
+        let in_progress = matches!(
+            phone.state(),
+            PhoneState::ExpectDownloadStatus | PhoneState::ExpectDownloadData
+        );
+        let download = shown
+            .iter()
+            .rev()
+            .find(|e| is_data_download(e))
+            .map(|e| DownloadView {
+                step: e.step,
+                in_progress,
+            });
+        PhoneView {
+            status: world.status_line(NodeId::Phone),
+            state: phone.state().clone(),
+            attached: phone.attached(),
+            inbox: phone.inbox().to_vec(),
+            proactive_pending: phone.proactive_pending(),
+            last_download: phone.last_download().map(str::to_string),
+            download,
+        }
+    }
+}
+
+/// Whether `event` delivers a (U)SIM data-download SMS (TP-PID 7F) to the phone.
+pub fn is_data_download(event: &Event) -> bool {
+    event.to == NodeId::Phone
+        && event.layer == Layer::Sms
+        && SmsDeliver::parse(&event.bytes)
+            .is_ok_and(|d| d.protocol_identifier == PID_SIM_DATA_DOWNLOAD)
 }
 
 /// An `Rc` that compares by pointer: a view computed once and handed to components,
@@ -236,7 +540,7 @@ pub struct Model {
     pub notice: Option<String>,
     /// Status line of each of [`LANES`] in the world at the cursor (cached: rebuilding
     /// the world replays steps from a snapshot, too much work for every pointer move).
-    pub lanes: [String; 3],
+    pub lanes: [String; 4],
     /// Logical time of the world at the cursor.
     pub now: Instant,
     /// Whether the whole run is recorded (otherwise [`Model::total`] is a lower bound).
@@ -260,12 +564,25 @@ pub struct Model {
     pub apdu_echo: Option<Rc<ApduEcho>>,
     /// Why the phone cannot send an APDU at the cursor; `None` when it can.
     pub apdu_blocker: Option<String>,
+    /// The seed every scenario starts from.
+    pub seed: u64,
+    /// The phone at the cursor (cached with the lanes).
+    pub phone: Shared<PhoneView>,
+    /// The server at the cursor (cached with the lanes).
+    pub server: Shared<ServerView>,
+    /// The OTA composer's text.
+    pub ota_form: OtaForm,
 }
 
 impl Model {
     /// A model over the built-in run seeded with `seed`, nothing shown yet.
     pub fn new(seed: u64) -> Model {
+        let world = World::new(seed);
         let mut model = Model {
+            seed,
+            phone: Shared::new(PhoneView::of(&world, &[])),
+            server: Shared::new(ServerView::of(&world, &[], None)),
+            ota_form: OtaForm::defaults(),
             playback: Playback::new(seed),
             pinned: None,
             selected_field: None,
@@ -354,6 +671,12 @@ impl Model {
         self.now = world.now();
         self.card = Shared::new(CardView::of(world.card()));
         self.apdu_blocker = apdu_blocker(world.phone().state());
+        self.phone = Shared::new(PhoneView::of(&world, self.playback.shown()));
+        self.server = Shared::new(ServerView::of(
+            &world,
+            self.playback.shown(),
+            Some(&self.server),
+        ));
         self.revision += 1;
         self.refresh_changes();
         world
@@ -452,6 +775,69 @@ impl Model {
             response,
             step,
         }));
+        true
+    }
+}
+
+impl Model {
+    /// Restarts with the built-in `scenario` from the model's seed, nothing shown.
+    fn pick_scenario(&mut self, scenario: Scenario) -> bool {
+        self.playing = false;
+        self.playback = Playback::for_scenario(scenario, self.seed);
+        self.apdu_echo = None;
+        self.record_ahead();
+        self.cursor_moved();
+        true
+    }
+
+    /// A composer field changed; a new TAR also takes the server's KIc and KID for it.
+    fn edit_ota(&mut self, field: OtaField, text: String) -> bool {
+        if self.ota_form.get(field) == text {
+            return false;
+        }
+        if field == OtaField::Tar {
+            if let Ok(tar) = hex_of_len::<3>(&text, "TAR") {
+                let request = self.server.server.request(Tar(tar), Vec::new());
+                self.ota_form.kic = format!("{:02X}", request.kic);
+                self.ota_form.kid = format!("{:02X}", request.kid);
+            }
+        }
+        *self.ota_form.get_mut(field) = text;
+        true
+    }
+
+    /// Sends the composed OTA at the cursor and steps until the server has read the PoR
+    /// (or the message's outcome), could not send, or nothing is left in flight.
+    fn send_ota(&mut self) -> bool {
+        let Some(request) = check_ota(&self.ota_form).request else {
+            return false;
+        };
+        self.playing = false;
+        let before = self.server.server.sent().len();
+        self.playback
+            .act(crate::sim::Action::ServerSendOta(request));
+        let done = |world: &World| {
+            world.server().last_error().is_some()
+                || world
+                    .server()
+                    .sent()
+                    .get(before)
+                    .is_some_and(|m| m.outcome.is_some())
+        };
+        for _ in 0..STEPS_TO_POR {
+            let to_server = self
+                .playback
+                .current()
+                .is_some_and(|e| e.to == NodeId::Server);
+            if to_server && done(&self.playback.world()) {
+                break;
+            }
+            if !self.playback.step_forward() {
+                break;
+            }
+        }
+        self.record_ahead();
+        self.cursor_moved();
         true
     }
 }
@@ -708,5 +1094,8 @@ pub fn apply(model: &mut Model, action: Action) -> bool {
             true
         }
         Action::SendApdu => model.send_apdu(),
+        Action::PickScenario(scenario) => model.pick_scenario(scenario),
+        Action::EditOta(field, text) => model.edit_ota(field, text),
+        Action::SendOta => model.send_ota(),
     }
 }

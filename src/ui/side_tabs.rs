@@ -1,4 +1,5 @@
-//! The tab strip of the right-hand column: Inspector | Card. ← / → move between tabs.
+//! The tab strip of the right-hand column: Inspector | Card | Phone | Server. ← / → move
+//! between tabs, Home / End to the first and last.
 
 use super::app::Dispatch;
 use super::dom;
@@ -17,6 +18,8 @@ pub fn ids(tab: SideTab) -> (&'static str, &'static str) {
     match tab {
         SideTab::Inspector => ("tab-inspector", "panel-inspector"),
         SideTab::Card => ("tab-card", "panel-card"),
+        SideTab::Phone => ("tab-phone", "panel-phone"),
+        SideTab::Server => ("tab-server", "panel-server"),
     }
 }
 
@@ -33,9 +36,13 @@ pub fn side_tabs(props: &SideTabsProps) -> Html {
         let onkeydown = {
             let dispatch = dispatch.clone();
             Callback::from(move |event: KeyboardEvent| {
+                let all = SideTab::ALL;
+                let here = all.iter().position(|t| *t == which).unwrap_or(0);
                 let next = match event.key().as_str() {
-                    "ArrowLeft" | "Home" => SideTab::Inspector,
-                    "ArrowRight" | "End" => SideTab::Card,
+                    "ArrowLeft" => all[(here + all.len() - 1) % all.len()],
+                    "ArrowRight" => all[(here + 1) % all.len()],
+                    "Home" => all[0],
+                    "End" => all[all.len() - 1],
                     _ => return,
                 };
                 event.prevent_default();
@@ -67,6 +74,12 @@ pub fn side_tabs(props: &SideTabsProps) -> Html {
             { tab(SideTab::Card, "Card",
                 "The card at the cursor: files, PINs, send an APDU",
                 count.unwrap_or_default()) }
+            { tab(SideTab::Phone, "Phone",
+                "The phone's screen: state, SMS inbox, data downloads to the card",
+                Html::default()) }
+            { tab(SideTab::Server, "Server",
+                "The server console: scenarios, compose and send an OTA, its PoR",
+                Html::default()) }
         </div>
     }
 }

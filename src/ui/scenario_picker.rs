@@ -1,0 +1,49 @@
+//! The scenario picker: a labelled `<select>` of the built-in runs; choosing one starts it
+//! over from the model's seed.
+
+use super::app::Dispatch;
+use super::dom;
+use super::model::Action;
+use crate::sim::Scenario;
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct ScenarioPickerProps {
+    /// The scenario playing now.
+    pub scenario: Scenario,
+}
+
+/// What a scenario does, in a few words.
+pub fn scenario_label(scenario: Scenario) -> &'static str {
+    match scenario {
+        Scenario::PowerOn => "power-on: the phone starts the card and attaches",
+        Scenario::Ota => "ota: power-on, then an OTA SMS to remote file management",
+    }
+}
+
+#[function_component(ScenarioPicker)]
+pub fn scenario_picker(props: &ScenarioPickerProps) -> Html {
+    let dispatch =
+        use_context::<Dispatch>().expect("ScenarioPicker needs the App's Dispatch context");
+    let onchange = Callback::from(move |event: Event| {
+        if let Some(scenario) = Scenario::from_name(&dom::target_value(&event)) {
+            dispatch.dispatch(Action::PickScenario(scenario));
+        }
+    });
+    html! {
+        <div class="scenario-picker">
+            <label for="scenario-select">{ "Scenario" }</label>
+            <select id="scenario-select" data-test="scenario-select" {onchange}
+                aria-describedby="scenario-hint">
+                { for Scenario::ALL.into_iter().map(|s| html! {
+                    <option value={s.name()} selected={s == props.scenario}>
+                        { scenario_label(s) }
+                    </option>
+                }) }
+            </select>
+            <p id="scenario-hint" class="hint">
+                { "Choosing a scenario starts it over from the beginning (same seed)." }
+            </p>
+        </div>
+    }
+}
