@@ -38,13 +38,14 @@ enum Command {
         hex: Vec<String>,
     },
     /// Run a built-in scenario and print its event log: power-on (the phone starts the
-    /// card and attaches) or ota (then the server sends an OTA SMS to the card's remote
-    /// file management and reads the PoR).
+    /// card and attaches), ota (then the server sends an OTA SMS to the card's remote
+    /// file management and reads the PoR) or scws-start (then an OTA SMS starts the
+    /// SCWS, and the phone FETCHes OPEN CHANNEL and listens on TCP 3516).
     Run {
         /// Seed of the world's PRNG: the same seed gives the same log.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Which run: power-on or ota.
+        /// Which run: power-on, ota or scws-start.
         #[arg(
             long,
             default_value = "power-on",

@@ -703,3 +703,40 @@ fn run_ota_scenario_prints_the_sms_walk_and_its_decoded_fields() {
     let unknown = bipscope(&["run", "--scenario", "bip"]);
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+#[test]
+fn run_scws_start_scenario_fetches_open_channel_and_answers_listen() {
+    let output = bipscope(&["run", "--scenario", "scws-start", "--seed", "3"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let order = [
+        "Attach",
+        "Send OTA",
+        "SMS-DELIVER ",
+        "ENVELOPE",
+        "GET RESPONSE",
+        "FETCH                    80 12 00 00 14",
+        "D0 12 81 03 01 40 00 82 02 81 82 B9 02 05 78 BC 03 03 0D BC 90 00",
+        "TERMINAL RESPONSE",
+        "81 03 01 40 00 82 02 82 81 83 01 00 B8 02 41 00 B9 02 05 78",
+        "90 00",
+        "SMS-STATUS-REPORT (00)",
+    ];
+    let mut from = 0;
+    for title in order {
+        let at = text[from..]
+            .find(title)
+            .unwrap_or_else(|| panic!("{title} after byte {from} in {text}"));
+        from += at + title.len();
+    }
+    let digest = text.lines().last().expect("a summary line").to_string();
+    assert!(digest.contains("log digest"), "{digest}");
+    let again = stdout(&bipscope(&[
+        "run",
+        "--scenario",
+        "scws-start",
+        "--seed",
+        "3",
+    ]));
+    assert_eq!(again.lines().last(), Some(digest.as_str()));
+}

@@ -3,8 +3,8 @@
 //!
 //! The start-up sequence of ETSI TS 102 221 §14 and TS 102 223 §5: cold reset and ATR,
 //! SELECT of the MF with its FCP fetched by GET RESPONSE (the T=0 case-4 procedure),
-//! then TERMINAL PROFILE; then the phone attaches to the network. The access gateway,
-//! the FETCH loop and BIP grow in their own modules.
+//! then TERMINAL PROFILE; then the phone attaches to the network. The access gateway's
+//! channel table is in [`gateway`].
 //!
 //! ```text
 //!   Off ──PowerOn──▶ ExpectAtr ──ATR──▶ ExpectSelectStatus ──61XX──▶ ExpectFcp
@@ -16,6 +16,13 @@
 //!           │                       Le = XX) ──data──▶ RP-ACK + data ──▶ Ready
 //!           └─ any other status ──▶ deliver report (see below) ──▶ Ready
 //!   Ready ──any other SMS-DELIVER──▶ inbox, RP-ACK
+//!   (done with TERMINAL PROFILE, a user's APDU, an SMS-PP download or a TERMINAL
+//!    RESPONSE, and the card's last status was 91 XX)
+//!           ──▶ ExpectProactiveCommand (FETCH 80 12 00 00 XX)
+//!                 ├─ D0 … 90 00 ──▶ ExpectTerminalResponseStatus (TERMINAL RESPONSE)
+//!                 │                   ├─ 91 XX ──▶ FETCH again
+//!                 │                   └─ 90 00 or anything else ──▶ Ready
+//!                 └─ no readable command ──▶ error noted ──▶ Ready
 //!   (any state) ──bad ATR / unexpected status in start-up──▶ Failed
 //!   (on) ──PowerOn──▶ detach, then start-up again
 //! ```
@@ -29,7 +36,7 @@
 //! | card | report |
 //! |---|---|
 //! | `90 00` | RP-ACK (with the response data if the card gave any) |
-//! | `91 XX` | RP-ACK; a proactive command waits, which the phone notes and does not fetch (the FETCH loop is another issue) |
+//! | `91 XX` | RP-ACK; then the phone FETCHes the proactive command waiting (see below) |
 //! | `61 XX` | GET RESPONSE, then RP-ACK with the data as TP-UD (a PoR keeps its UDH `02 71 00`, so TP-UDHI is set) |
 //! | `62 XX`, `63 XX` | GET RESPONSE with Le `00` (the T=0 case 4 warning procedure, TS 102 221 §7.3.1.1.4; `6C XX` → again with Le `XX`), then RP-ACK with the data, if any, as TP-UD: the Release 11 and later behaviour (3GPP TS 31.124 §27.22.5.1.3: "the ME with the Rel-11 or later implementation ... returns an RP-ACK"; earlier releases sent RP-ERROR `D5` with the data) |
 //! | `93 00` | RP-ERROR, TP-FCS `D4` (U)SIM Application Toolkit busy; the network retries |
@@ -40,21 +47,72 @@
 //! that does not decode is answered RP-ERROR `FF` (unspecified error cause); one that
 //! arrives while the phone is not attached (off, or restarting after a detach) is lost,
 //! as the radio would lose it, and the SMS centre delivers it again after the attach.
+//!
+//! # Proactive commands (TS 102 221 §7.4.2, TS 102 223 §6)
+//!
+//! Whenever the card ends a command with `91 XX`, the phone finishes what it was doing
+//! (the SMS-DELIVER-REPORT of a download goes first), then sends FETCH `80 12 00 00 XX`
+//! and performs the `D0` it gets, answering with TERMINAL RESPONSE (§6.8):
+//!
+//! | command | TERMINAL RESPONSE |
+//! |---|---|
+//! | OPEN CHANNEL, transport level `03` (TCP, UICC in server mode), a free channel | `00`, channel status (channel id, b8–b7 `01` LISTEN), buffer size granted: min(asked, [`gateway::MAX_BUFFER_SIZE`]); `07` (performed with modification) when that is less than asked |
+//! | OPEN CHANNEL, all [`gateway::MAX_CHANNELS`] channels in use | `3A 01` (BIP error, no channel available) |
+//! | OPEN CHANNEL on a port a channel already listens on | `3A 10` (BIP error, port not available) |
+//! | any other command, or OPEN CHANNEL in another mode | `30` (command beyond terminal's capabilities): the profile declares none of them |
+//! | a `D0` that does not decode but whose command details (first object) do | `32` (command data not understood by terminal) |
+//!
+//! A FETCH answered with anything else than data and `90 00`, or a `D0` whose command
+//! details cannot be read, cannot be answered: the phone notes the error
+//! ([`Phone::last_proactive`]) and goes back to Ready.
+
+pub mod gateway;
 
 use crate::sim::{Action, Instant, Message, Node, NodeId, Payload};
 use crate::wire::apdu::{CommandApdu, ResponseApdu};
 use crate::wire::atr::Atr;
-use crate::wire::cat::SmsPpDownload;
+use crate::wire::cat::{
+    CommandDetails, CommandType, DeviceIdentity, GeneralResult, Object, ProactiveCommand,
+    SmsPpDownload, TerminalResponse, TransportProtocol,
+};
 use crate::wire::sms::{
     DataCoding, FailureCause, OptionalParameters, SmsDeliver, SmsDeliverReport, UserData,
     PID_SIM_DATA_DOWNLOAD,
 };
 use crate::wire::status::StatusWord;
+use gateway::Gateway;
 use std::collections::VecDeque;
 
-/// The phone's TERMINAL PROFILE (TS 102 223 §5.2): byte 1 b1 "profile download". The phone
-/// declares nothing it does not do; later capabilities add their bits here.
-pub const TERMINAL_PROFILE: [u8; 1] = [0x01];
+/// The phone's TERMINAL PROFILE (TS 102 223 §5.2), 17 bytes: exactly what the phone
+/// does, nothing more; later capabilities add their bits here.
+///
+/// | byte | value | bits set |
+/// |---|---|---|
+/// | 1 | `03` | b1 profile download ([`Facility::PROFILE_DOWNLOAD`](crate::wire::cat::Facility::PROFILE_DOWNLOAD)), b2 SMS-PP data download ([`Facility::SMS_PP_DATA_DOWNLOAD`](crate::wire::cat::Facility::SMS_PP_DATA_DOWNLOAD)) |
+/// | 2–11 | `00` | none |
+/// | 12 | `01` | b1 OPEN CHANNEL ([`Facility::OPEN_CHANNEL`](crate::wire::cat::Facility::OPEN_CHANNEL)) |
+/// | 13 | `E0` | b8–b6 = 7: number of channels ([`gateway::MAX_CHANNELS`]); no bearer bit (b1–b5): UICC server mode uses none |
+/// | 14–16 | `00` | none |
+/// | 17 | `04` | b3 TCP, UICC in server mode ([`Facility::TCP_SERVER`](crate::wire::cat::Facility::TCP_SERVER)) |
+pub const TERMINAL_PROFILE: [u8; 17] = [
+    0x03, // byte 1: b1 profile download, b2 SMS-PP data download
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x00,                       // bytes 2-11
+    0x01,                       // byte 12: b1 OPEN CHANNEL
+    gateway::MAX_CHANNELS << 5, // byte 13: b8-b6 number of channels
+    0x00,
+    0x00,
+    0x00, // bytes 14-16
+    0x04, // byte 17: b3 TCP, UICC in server mode
+];
 
 /// Short messages that can wait in the phone for the card; more are refused with
 /// RP-ERROR `D3` (memory capacity exceeded).
@@ -78,6 +136,10 @@ pub enum PhoneState {
     /// The card had response data for the SMS-PP download (`61 XX`); GET RESPONSE is at
     /// the card.
     ExpectDownloadData,
+    /// FETCH is at the card.
+    ExpectProactiveCommand,
+    /// A TERMINAL RESPONSE is at the card.
+    ExpectTerminalResponseStatus,
     /// Start-up stopped; the reason in words.
     Failed(String),
 }
@@ -141,10 +203,14 @@ pub struct Phone {
     /// Short messages for the user; kept across restarts, as a phone's memory is.
     inbox: Vec<InboxMessage>,
     /// Length of the proactive command the card announced (`91 XX`) and the phone has
-    /// not fetched.
+    /// not fetched yet.
     proactive_pending: Option<u8>,
     /// How the last SMS-PP download ended, in words.
     last_download: Option<String>,
+    /// The access gateway's channel table; closed with the power.
+    gateway: Gateway,
+    /// What the phone did with the last proactive command, in words.
+    last_proactive: Option<String>,
 }
 
 impl Phone {
@@ -195,6 +261,17 @@ impl Phone {
     /// How the last SMS-PP download ended, in words.
     pub fn last_download(&self) -> Option<&str> {
         self.last_download.as_deref()
+    }
+
+    /// The access gateway: the channels the card opened.
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+
+    /// What the phone did with the last proactive command (or why it could not), in
+    /// words.
+    pub fn last_proactive(&self) -> Option<&str> {
+        self.last_proactive.as_deref()
     }
 
     /// Reacts to one delivered message; returns what the phone sends.
@@ -261,10 +338,9 @@ impl Phone {
                     return self.unexpected("TERMINAL PROFILE", sw.to_bytes());
                 }
                 self.note_proactive(sw);
-                self.state = PhoneState::Ready;
                 self.attached = true;
                 let mut out = vec![to_network(Payload::Attach)];
-                out.extend(self.next_waiting());
+                out.extend(self.carry_on());
                 out
             }
             (PhoneState::Ready, Payload::Action(Action::SendApdu(bytes))) => {
@@ -273,13 +349,19 @@ impl Phone {
             }
             (PhoneState::ExpectUserResponse, Payload::Response(bytes)) => {
                 self.last_user_response = Some(bytes.clone());
-                self.state = PhoneState::Ready;
-                self.next_waiting()
+                if let Ok(response) = ResponseApdu::parse(bytes) {
+                    self.note_proactive(response.sw);
+                }
+                self.carry_on()
             }
             (PhoneState::ExpectDownloadStatus, Payload::Response(bytes)) => {
                 self.download_status(bytes)
             }
             (PhoneState::ExpectDownloadData, Payload::Response(bytes)) => self.download_data(bytes),
+            (PhoneState::ExpectProactiveCommand, Payload::Response(bytes)) => self.fetched(bytes),
+            (PhoneState::ExpectTerminalResponseStatus, Payload::Response(bytes)) => {
+                self.terminal_response_status(bytes)
+            }
             // Anything else (a stray ATR, a response with no command outstanding, a user's
             // APDU before start-up is done) is ignored.
             _ => Vec::new(),
@@ -463,22 +545,175 @@ impl Phone {
         }
     }
 
-    /// Sends the deliver report, goes back to Ready and takes the next waiting SMS.
+    /// Sends the deliver report, then FETCHes the proactive command the card announced
+    /// or goes back to Ready and takes the next waiting SMS.
     fn finish_download(&mut self, words: &str, report: Message) -> Vec<Message> {
         self.last_download = Some(words.to_string());
         self.download = None;
-        self.state = PhoneState::Ready;
         let mut out = vec![report];
-        out.extend(self.next_waiting());
+        out.extend(self.carry_on());
         out
     }
 
-    /// Notes a proactive command announced with `91 XX`; it stays noted, as nothing
-    /// fetches it yet.
+    /// Notes a proactive command announced with `91 XX`, to be fetched once the phone
+    /// is done with what it is doing.
     fn note_proactive(&mut self, sw: StatusWord) {
         if let [0x91, length] = sw.to_bytes() {
             self.proactive_pending = Some(length);
         }
+    }
+
+    /// The phone is done with its last exchange: FETCH the proactive command announced,
+    /// if one is, else Ready and the next waiting SMS.
+    fn carry_on(&mut self) -> Vec<Message> {
+        match self.proactive_pending.take() {
+            Some(length) => {
+                self.state = PhoneState::ExpectProactiveCommand;
+                vec![to_card(case_2(0x80, 0x12, length))]
+            }
+            None => {
+                self.state = PhoneState::Ready;
+                self.next_waiting()
+            }
+        }
+    }
+
+    /// The card's answer to FETCH: perform the command and answer it, or note why not.
+    fn fetched(&mut self, bytes: &[u8]) -> Vec<Message> {
+        let Ok(response) = ResponseApdu::parse(bytes) else {
+            return self.proactive_failed("the answer to FETCH does not decode".into());
+        };
+        if response.sw != StatusWord::NO_ERROR {
+            return self.proactive_failed(format!(
+                "FETCH answered {:04X} ({})",
+                response.sw.0,
+                response.sw.meaning()
+            ));
+        }
+        match ProactiveCommand::parse(&response.data) {
+            Ok(command) => self.perform(&command),
+            Err(error) => match readable_details(&response.data) {
+                Some(details) => {
+                    let command = ProactiveCommand::new(
+                        details.number,
+                        details.command_type,
+                        details.qualifier,
+                        DeviceIdentity::UICC,
+                        DeviceIdentity::TERMINAL,
+                    );
+                    let response = TerminalResponse::error_for(
+                        &command,
+                        GeneralResult::DATA_NOT_UNDERSTOOD,
+                        &[],
+                    );
+                    self.respond(
+                        response,
+                        format!("{}: {error}: result 32", details.command_type),
+                    )
+                }
+                None => self.proactive_failed(format!(
+                    "FETCH returned no readable proactive command: {error}"
+                )),
+            },
+        }
+    }
+
+    /// Performs a proactive command and answers it (see the module documentation).
+    fn perform(&mut self, command: &ProactiveCommand) -> Vec<Message> {
+        let details = command.details();
+        let beyond = |phone: &mut Phone, why: &str| {
+            let response =
+                TerminalResponse::error_for(command, GeneralResult::BEYOND_CAPABILITIES, &[]);
+            let words = format!("{} {why}: result 30", details.command_type);
+            phone.respond(response, words)
+        };
+        if details.command_type != CommandType::OPEN_CHANNEL {
+            return beyond(self, "is beyond the terminal's capabilities");
+        }
+        let Some(transport) = command
+            .transport_level()
+            .filter(|t| t.protocol == TransportProtocol::TCP_SERVER)
+        else {
+            return beyond(self, "is supported in UICC server mode (TCP) only");
+        };
+        let Some(requested) = command.buffer_size() else {
+            let response =
+                TerminalResponse::error_for(command, GeneralResult::DATA_NOT_UNDERSTOOD, &[]);
+            return self.respond(
+                response,
+                "OPEN CHANNEL without buffer size: result 32".into(),
+            );
+        };
+        match self.gateway.listen(transport.port, requested) {
+            Ok(channel) => {
+                let (response, result) = if channel.buffer_size < requested {
+                    let modified = TerminalResponse::error_for(
+                        command,
+                        GeneralResult::PERFORMED_WITH_MODIFICATION,
+                        &[],
+                    );
+                    (modified, "07")
+                } else {
+                    (TerminalResponse::ok_for(command), "00")
+                };
+                let response = response
+                    .with(Object::ChannelStatus(channel.status()))
+                    .with(Object::BufferSize(channel.buffer_size));
+                let words = format!(
+                    "OPEN CHANNEL: channel {} listening on TCP {}, buffer {} bytes: result {result}",
+                    channel.id, channel.port, channel.buffer_size
+                );
+                self.respond(response, words)
+            }
+            Err(error) => {
+                let info = error.additional_info();
+                let response =
+                    TerminalResponse::error_for(command, GeneralResult::BIP_ERROR, &[info]);
+                let words = format!(
+                    "OPEN CHANNEL on TCP {}: result 3A {info:02X}",
+                    transport.port
+                );
+                self.respond(response, words)
+            }
+        }
+    }
+
+    /// Sends TERMINAL RESPONSE `response`, noting `words`.
+    fn respond(&mut self, response: TerminalResponse, words: String) -> Vec<Message> {
+        self.last_proactive = Some(words);
+        self.state = PhoneState::ExpectTerminalResponseStatus;
+        let command = CommandApdu::new(0x80, 0x14, 0x00, 0x00).with_data(response.emit());
+        vec![to_card(Payload::Command(command.emit()))]
+    }
+
+    /// The card's answer to TERMINAL RESPONSE: `91 XX` another command, FETCH it.
+    fn terminal_response_status(&mut self, bytes: &[u8]) -> Vec<Message> {
+        match ResponseApdu::parse(bytes).map(|r| r.sw) {
+            Ok(sw) if sw.is_normal() => self.note_proactive(sw),
+            Ok(sw) => {
+                let words = format!(
+                    "; the card answered the TERMINAL RESPONSE {:04X} ({})",
+                    sw.0,
+                    sw.meaning()
+                );
+                self.last_proactive
+                    .get_or_insert_with(String::new)
+                    .push_str(&words);
+            }
+            Err(_) => {
+                let words = "; the card's answer to the TERMINAL RESPONSE does not decode";
+                self.last_proactive
+                    .get_or_insert_with(String::new)
+                    .push_str(words);
+            }
+        }
+        self.carry_on()
+    }
+
+    /// A proactive command the phone cannot answer: noted, back to Ready.
+    fn proactive_failed(&mut self, words: String) -> Vec<Message> {
+        self.last_proactive = Some(words);
+        self.carry_on()
     }
 
     fn response(&mut self, bytes: &[u8]) -> Option<ResponseApdu> {
@@ -520,12 +755,37 @@ fn to_network(payload: Payload) -> Message {
 
 /// GET RESPONSE for the `XX` of `61 XX` (`00` stands for 256, TS 102 221 §7.3.1.1.3).
 fn get_response(available: u8) -> Payload {
+    case_2(0x00, 0xC0, available)
+}
+
+/// A case 2 command with P1 = P2 = `00` and Le `XX` (`00` stands for 256): GET
+/// RESPONSE, FETCH (`80 12 00 00 XX`, TS 102 221 §10.1.2).
+fn case_2(cla: u8, ins: u8, available: u8) -> Payload {
     let le = if available == 0 {
         256
     } else {
         u16::from(available)
     };
-    Payload::Command(CommandApdu::new(0x00, 0xC0, 0x00, 0x00).with_le(le).emit())
+    Payload::Command(CommandApdu::new(cla, ins, 0x00, 0x00).with_le(le).emit())
+}
+
+/// The command details of a `D0` that does not decode as a whole, when they are where
+/// TS 102 223 §6.6 puts them: the first object of the template (tag `01` or `81`,
+/// length 3).
+fn readable_details(data: &[u8]) -> Option<CommandDetails> {
+    let (&tag, rest) = data.split_first()?;
+    if tag != ProactiveCommand::TAG {
+        return None;
+    }
+    let (_, length_len) = crate::wire::ber_tlv::parse_length(rest, 1).ok()?;
+    let value = rest.get(length_len..)?;
+    match (value.first(), value.get(1), value.get(2..5)) {
+        (Some(0x01 | 0x81), Some(0x03), Some(details)) => match Object::decode(0x01, details) {
+            Ok(Object::CommandDetails(details)) => Some(details),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The deliver report message to the network.
@@ -614,6 +874,10 @@ impl Node for Phone {
             PhoneState::ExpectDownloadData => {
                 "SMS-PP download: fetching the card's response data".to_string()
             }
+            PhoneState::ExpectProactiveCommand => "fetching a proactive command".to_string(),
+            PhoneState::ExpectTerminalResponseStatus => {
+                "waiting for the card's answer to the TERMINAL RESPONSE".to_string()
+            }
             PhoneState::Failed(reason) => format!("start-up failed: {reason}"),
         };
         if self.attached {
@@ -621,8 +885,15 @@ impl Node for Phone {
         }
         if let Some(length) = self.proactive_pending {
             line.push_str(&format!(
-                "; proactive command pending ({length} bytes, not fetched)"
+                "; proactive command pending ({length} bytes, not fetched yet)"
             ));
+        }
+        let channels = self.gateway.status_line();
+        if !channels.is_empty() {
+            line.push_str(&format!("; gateway: {channels}"));
+        }
+        if let Some(words) = &self.last_proactive {
+            line.push_str(&format!("; last proactive command: {words}"));
         }
         if let Some(words) = &self.last_download {
             line.push_str(&format!("; last SMS-PP download: {words}"));
@@ -841,21 +1112,195 @@ mod tests {
             let mut phone = ready_phone();
             phone.react(&deliver(ota_sms()));
             let out = phone.react(&Payload::Response(answer.to_vec()));
-            assert_eq!(report_of(&out), (rp, tpdu.to_string()), "{answer:02X?}");
-            assert_eq!(phone.state(), &PhoneState::Ready);
+            // 91 XX: the report, then FETCH.
+            let fetch = answer[0] == 0x91;
+            assert_eq!(out.len(), 1 + usize::from(fetch), "{answer:02X?}");
+            assert_eq!(
+                report_of(&out[..1]),
+                (rp, tpdu.to_string()),
+                "{answer:02X?}"
+            );
+            let state = if fetch {
+                PhoneState::ExpectProactiveCommand
+            } else {
+                PhoneState::Ready
+            };
+            assert_eq!(phone.state(), &state);
         }
     }
 
     #[test]
-    fn a_pending_proactive_command_is_noted_not_fetched() {
+    fn a_pending_proactive_command_is_fetched_after_the_deliver_report() {
         let mut phone = ready_phone();
         phone.react(&deliver(ota_sms()));
         let out = phone.react(&Payload::Response(vec![0x91, 0x0A]));
-        assert_eq!(out.len(), 1, "the deliver report only, no FETCH");
-        assert_eq!(phone.proactive_pending(), Some(0x0A));
+        assert_eq!(out.len(), 2, "the deliver report, then FETCH");
+        assert_eq!(report_of(&out[..1]).0, RpResult::Ack);
+        assert_eq!((out[1].from, out[1].to), (NodeId::Phone, NodeId::Card));
+        assert_eq!(
+            out[1].payload,
+            Payload::Command(vec![0x80, 0x12, 0x00, 0x00, 0x0A])
+        );
+        assert_eq!(phone.proactive_pending(), None);
+        assert_eq!(phone.state(), &PhoneState::ExpectProactiveCommand);
+        assert!(phone.status_line().contains("fetching a proactive command"));
+    }
+
+    /// The TERMINAL PROFILE declares exactly profile download, SMS-PP data download, OPEN
+    /// CHANNEL, TCP in UICC server mode and 7 channels.
+    #[test]
+    fn terminal_profile_declares_what_the_phone_does() {
+        use crate::wire::cat::{Facility, TerminalProfile};
+        assert_eq!(
+            hex::compact(&TERMINAL_PROFILE),
+            "0300000000000000000000".to_string() + "01E0000000" + "04"
+        );
+        let profile = TerminalProfile::new(TERMINAL_PROFILE);
+        let declared: Vec<Facility> = (1..=17u8)
+            .flat_map(|byte| (1..=8u8).map(move |bit| (byte, bit)))
+            .filter(|&(byte, bit)| !(byte == 13 && bit >= 6))
+            .filter_map(|(byte, bit)| {
+                let facility = Facility {
+                    byte,
+                    bit,
+                    name: "",
+                };
+                profile.supports(facility).then_some(facility)
+            })
+            .collect();
+        let expected = [
+            Facility::PROFILE_DOWNLOAD,
+            Facility::SMS_PP_DATA_DOWNLOAD,
+            Facility::OPEN_CHANNEL,
+            Facility::TCP_SERVER,
+        ];
+        let pairs = |list: &[Facility]| list.iter().map(|f| (f.byte, f.bit)).collect::<Vec<_>>();
+        assert_eq!(pairs(&declared), pairs(&expected));
+        assert_eq!(profile.channels(), gateway::MAX_CHANNELS);
+    }
+
+    /// A phone waiting for the answer to FETCH.
+    fn fetching_phone() -> Phone {
+        let mut phone = ready_phone();
+        phone.react(&Payload::Action(Action::SendApdu(vec![
+            0x00, 0xB0, 0, 0, 1,
+        ])));
+        let out = phone.react(&Payload::Response(vec![0x91, 0x14]));
+        assert_eq!(
+            out[0].payload,
+            Payload::Command(vec![0x80, 0x12, 0, 0, 0x14])
+        );
+        phone
+    }
+
+    /// The TERMINAL RESPONSE in `out`, decoded.
+    fn terminal_response_of(out: &[Message]) -> TerminalResponse {
+        assert_eq!(out.len(), 1, "{out:?}");
+        let Payload::Command(apdu) = &out[0].payload else {
+            panic!("not a command: {:?}", out[0].payload);
+        };
+        let command = CommandApdu::parse(apdu).unwrap();
+        assert_eq!((command.cla, command.ins), (0x80, 0x14));
+        TerminalResponse::parse(&command.data).unwrap()
+    }
+
+    fn open_channel(number: u8, port: u16, buffer: u16) -> Vec<u8> {
+        let config = crate::card::scws_admin::ScwsConfig {
+            port,
+            buffer_size: buffer,
+            ..Default::default()
+        };
+        let mut answer = crate::card::scws_admin::open_channel(number, &config).emit();
+        answer.extend([0x90, 0x00]);
+        answer
+    }
+
+    #[test]
+    fn open_channel_in_server_mode_listens_and_answers_the_channel_status() {
+        let mut phone = fetching_phone();
+        let out = phone.react(&Payload::Response(open_channel(1, 3516, 1400)));
+        let response = terminal_response_of(&out);
+        assert_eq!(
+            hex::compact(&response.emit()),
+            "810301400082028281830100B8024100B9020578"
+        );
+        assert_eq!(phone.state(), &PhoneState::ExpectTerminalResponseStatus);
         assert!(phone
             .status_line()
-            .contains("proactive command pending (10 bytes, not fetched)"));
+            .contains("channel 1 listening on TCP 3516"));
+        // 91 XX after the TERMINAL RESPONSE: FETCH again; 90 00: Ready.
+        let out = phone.react(&Payload::Response(vec![0x91, 0x14]));
+        assert_eq!(
+            out[0].payload,
+            Payload::Command(vec![0x80, 0x12, 0, 0, 0x14])
+        );
+        // The same port again: BIP error, port not available.
+        let out = phone.react(&Payload::Response(open_channel(2, 3516, 1400)));
+        assert_eq!(
+            hex::compact(&terminal_response_of(&out).emit()),
+            "81030240008202828183023A10"
+        );
+        assert!(phone.react(&Payload::Response(vec![0x90, 0x00])).is_empty());
+        assert_eq!(phone.state(), &PhoneState::Ready);
+        assert_eq!(phone.gateway().channels().count(), 1);
+    }
+
+    #[test]
+    fn a_buffer_too_large_is_granted_smaller_with_result_07() {
+        let mut phone = fetching_phone();
+        let out = phone.react(&Payload::Response(open_channel(1, 4116, 0x2000)));
+        assert_eq!(
+            hex::compact(&terminal_response_of(&out).emit()),
+            "810301400082028281830107B8024100B9020578"
+        );
+    }
+
+    #[test]
+    fn no_free_channel_is_result_3a_01() {
+        let mut phone = ready_phone();
+        for port in 1..=7 {
+            phone.gateway.listen(port, 100).unwrap();
+        }
+        phone.proactive_pending = Some(0x14);
+        phone.carry_on();
+        let out = phone.react(&Payload::Response(open_channel(1, 3516, 1400)));
+        assert_eq!(
+            hex::compact(&terminal_response_of(&out).emit()),
+            "81030140008202828183023A01"
+        );
+    }
+
+    #[test]
+    fn other_commands_are_beyond_capabilities_and_bad_ones_not_understood() {
+        // DISPLAY TEXT: result 30.
+        let mut phone = fetching_phone();
+        let display = hex::parse("D00C8103012180820281028D0104").unwrap();
+        let mut answer = display.clone();
+        answer.extend([0x90, 0x00]);
+        let out = phone.react(&Payload::Response(answer));
+        assert_eq!(
+            hex::compact(&terminal_response_of(&out).emit()),
+            "810301218082028281830130"
+        );
+        // OPEN CHANNEL without its mandatory objects: result 32.
+        let mut phone = fetching_phone();
+        let out = phone.react(&Payload::Response(
+            hex::parse("D009810301400082028182 9000".replace(' ', "").as_str()).unwrap(),
+        ));
+        assert_eq!(
+            hex::compact(&terminal_response_of(&out).emit()),
+            "810301400082028281830132"
+        );
+        // Not even command details: noted, no TERMINAL RESPONSE.
+        let mut phone = fetching_phone();
+        let out = phone.react(&Payload::Response(vec![0xD0, 0x02, 0x99, 0x90, 0x00]));
+        assert!(out.is_empty());
+        assert_eq!(phone.state(), &PhoneState::Ready);
+        assert!(phone.last_proactive().unwrap().contains("no readable"));
+        // FETCH refused by the card: noted.
+        let mut phone = fetching_phone();
+        assert!(phone.react(&Payload::Response(vec![0x69, 0x85])).is_empty());
+        assert!(phone.last_proactive().unwrap().contains("6985"));
     }
 
     #[test]

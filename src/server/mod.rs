@@ -51,6 +51,12 @@ pub const RFM_TAR: Tar = Tar([0xB0, 0x00, 0x00]);
 /// SELECT MF by file identifier, FCP requested: the command script of the OTA scenario
 /// (the same command as the shared OTA vector).
 pub const SELECT_MF: [u8; 7] = [0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00];
+/// The SCWS administration TAR of the default card (`534357`, ASCII "SCW"; the profile's
+/// `service = "scws-admin"`, see [`crate::card::scws_admin`]).
+pub const SCWS_ADMIN_TAR: Tar = Tar([0x53, 0x43, 0x57]);
+/// Start remote administration on port 3516 (`A0 04 80 02 0D BC`): the secured data of
+/// the SCWS start scenario (patent step S200).
+pub const SCWS_START: [u8; 6] = [0xA0, 0x04, 0x80, 0x02, 0x0D, 0xBC];
 /// The key version the SPI policy uses: the default card's triple DES key set.
 pub const DEFAULT_KEY_VERSION: u8 = 2;
 /// Relative validity period of the server's SMS: `A7`, 24 hours (TS 23.040 §9.2.3.12.1).

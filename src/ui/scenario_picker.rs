@@ -18,6 +18,9 @@ pub fn scenario_label(scenario: Scenario) -> &'static str {
     match scenario {
         Scenario::PowerOn => "power-on: the phone starts the card and attaches",
         Scenario::Ota => "ota: power-on, then an OTA SMS to remote file management",
+        Scenario::ScwsStart => {
+            "scws-start: power-on, then an OTA SMS starts the SCWS; the phone opens a listening channel"
+        }
     }
 }
 

@@ -280,3 +280,110 @@ fn inspector_deciphers_the_command_packet_with_the_cards_keys() {
         );
     }
 }
+
+/// The SCWS start (patent S200–S300): the SMS wakes the admin agent, the card raises
+/// OPEN CHANNEL in UICC server mode, the phone FETCHes it and listens on TCP 3516.
+#[test]
+fn scws_start_fetches_open_channel_and_listens_on_3516() {
+    use crate::wire::cat::{
+        ChannelState, Object, ProactiveCommand, TerminalResponse, TransportProtocol,
+    };
+    let timeline = Scenario::ScwsStart.record(1);
+    let log = timeline.log();
+    let start = index_of(log, "SMS-DELIVER");
+    let titles: Vec<String> = log[start..]
+        .iter()
+        .map(|e| {
+            if e.title.starts_with("61 ") || e.title.starts_with("GET RESPONSE") {
+                e.title.split(' ').next().unwrap_or_default().to_string()
+            } else {
+                e.title.clone()
+            }
+        })
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "SMS-DELIVER",
+            "ENVELOPE",
+            "61",
+            "GET",
+            "91 14 (+33 bytes)",
+            "FETCH",
+            "90 00 (+20 bytes)",
+            "TERMINAL RESPONSE",
+            "90 00",
+            "SMS-DELIVER-REPORT (RP-ACK)",
+            "SMS-STATUS-REPORT (00)",
+        ]
+    );
+    let fetch = &log[index_of(log, "FETCH")..];
+    assert_eq!(fetch[0].bytes, [0x80, 0x12, 0x00, 0x00, 0x14]);
+    let d0 = &fetch[1].bytes[..fetch[1].bytes.len() - 2];
+    let command = ProactiveCommand::parse(d0).unwrap();
+    assert_eq!(command.details().command_type.0, 0x40);
+    let transport = command.transport_level().unwrap();
+    assert_eq!(
+        (transport.protocol, transport.port),
+        (TransportProtocol::TCP_SERVER, 3516)
+    );
+    let tr = &fetch[2].bytes;
+    assert_eq!(tr[..5], [0x80, 0x14, 0x00, 0x00, 0x14]);
+    assert_eq!(
+        tr[5..17],
+        [0x81, 0x03, 0x01, 0x40, 0x00, 0x82, 0x02, 0x82, 0x81, 0x83, 0x01, 0x00]
+    );
+    assert_eq!(tr[17..21], [0xB8, 0x02, 0x41, 0x00]);
+    let response = TerminalResponse::parse(&tr[5..]).unwrap();
+    let status = response
+        .objects()
+        .iter()
+        .find_map(|o| match o.object {
+            Object::ChannelStatus(s) => Some(s),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        (status.channel_id(), status.state()),
+        (1, ChannelState::Listen)
+    );
+    assert_eq!(fetch[3].bytes, [0x90, 0x00]);
+    let world = timeline.head();
+    assert_eq!(
+        world.phone().gateway().status_line(),
+        "channel 1 listening on TCP 3516"
+    );
+    assert!(world
+        .status_line(NodeId::Phone)
+        .contains("channel 1 listening on TCP 3516"));
+    let Some(OtaOutcome::Por(por)) = &world.server().sent()[0].outcome else {
+        panic!("no PoR: {:?}", world.server().sent());
+    };
+    assert_eq!(por.status, PorStatus::Ok);
+    assert_eq!(por.data, [0xB0, 0x01, 0x00]);
+    assert!(world.is_quiescent());
+}
+
+#[test]
+fn a_second_scws_start_on_the_same_port_is_refused_port_not_available() {
+    let mut timeline = Scenario::ScwsStart.record(1);
+    let before = timeline.log().len();
+    timeline.act(Scenario::scws_start_request());
+    timeline.run(STEP_LIMIT);
+    let log = &timeline.log()[before..];
+    let tr = &log[index_of(log, "TERMINAL RESPONSE")].bytes;
+    // Command number 02, result 3A 10 (BIP error, port not available).
+    assert_eq!(
+        tr[5..],
+        [0x81, 0x03, 0x02, 0x40, 0x00, 0x82, 0x02, 0x82, 0x81, 0x83, 0x02, 0x3A, 0x10]
+    );
+    assert_eq!(timeline.head().phone().gateway().channels().count(), 1);
+}
+
+#[test]
+fn scws_start_is_deterministic() {
+    let a = Scenario::ScwsStart.record(5);
+    let b = Scenario::ScwsStart.record(5);
+    assert_eq!(a.digest(), b.digest());
+    assert_eq!(Scenario::from_name("scws-start"), Some(Scenario::ScwsStart));
+}

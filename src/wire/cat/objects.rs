@@ -198,6 +198,8 @@ named_code!(
 
 impl GeneralResult {
     pub const OK: GeneralResult = GeneralResult(0x00);
+    /// `07`: command performed with modification (e.g. a smaller buffer size granted).
+    pub const PERFORMED_WITH_MODIFICATION: GeneralResult = GeneralResult(0x07);
     pub const TERMINAL_UNABLE: GeneralResult = GeneralResult(0x20);
     pub const NETWORK_UNABLE: GeneralResult = GeneralResult(0x21);
     pub const BEYOND_CAPABILITIES: GeneralResult = GeneralResult(0x30);
