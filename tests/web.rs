@@ -882,9 +882,11 @@ async fn card_panel_lists_the_file_tree_with_ids_kinds_and_sizes() {
 
     // Folding ADF.USIM hides its EFs; unfolding shows them again.
     click(&app.get(".file-row[data-path=\"3F00/7FF0\"] > button.toggle")).await;
-    assert!(app
-        .query(".file-row[data-path=\"3F00/7FF0/6F07\"]")
-        .is_none());
+    until(2000, "ADF.USIM folded", || {
+        app.query(".file-row[data-path=\"3F00/7FF0/6F07\"]")
+            .is_none()
+    })
+    .await;
     assert_eq!(
         app.file_row("3F00/7FF0")
             .get_attribute("aria-expanded")
@@ -892,9 +894,11 @@ async fn card_panel_lists_the_file_tree_with_ids_kinds_and_sizes() {
         Some("false")
     );
     key(&app.file_row("3F00/7FF0"), "ArrowRight").await;
-    assert!(app
-        .query(".file-row[data-path=\"3F00/7FF0/6F07\"]")
-        .is_some());
+    until(2000, "ADF.USIM unfolded", || {
+        app.query(".file-row[data-path=\"3F00/7FF0/6F07\"]")
+            .is_some()
+    })
+    .await;
     assert_eq!(
         app.count("g.arrow"),
         0,
