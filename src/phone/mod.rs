@@ -435,17 +435,30 @@ impl Phone {
         vec![to_card(Payload::Command(command.emit()))]
     }
 
-    /// The card's answer to the ENVELOPE (SMS-PP download).
-    fn download_status(&mut self, bytes: &[u8]) -> Vec<Message> {
-        let mut pp = self
+    /// The download in progress and the card's answer to its last APDU; an answer that
+    /// does not decode ends the download with RP-ERROR D5 (the messages in `Err`).
+    fn download_response(
+        &mut self,
+        bytes: &[u8],
+    ) -> Result<(Download, ResponseApdu), Vec<Message>> {
+        let pp = self
             .download
             .take()
             .unwrap_or_else(|| Download::new(PID_SIM_DATA_DOWNLOAD, 0xF6));
-        let Ok(response) = ResponseApdu::parse(bytes) else {
-            return self.finish_download(
+        match ResponseApdu::parse(bytes) {
+            Ok(response) => Ok((pp, response)),
+            Err(_) => Err(self.finish_download(
                 "the card's answer does not decode",
                 download_error(&pp, FailureCause::DATA_DOWNLOAD_ERROR),
-            );
+            )),
+        }
+    }
+
+    /// The card's answer to the ENVELOPE (SMS-PP download).
+    fn download_status(&mut self, bytes: &[u8]) -> Vec<Message> {
+        let (mut pp, response) = match self.download_response(bytes) {
+            Ok(taken) => taken,
+            Err(messages) => return messages,
         };
         let [sw1, sw2] = response.sw.to_bytes();
         match sw1 {
@@ -494,15 +507,9 @@ impl Phone {
 
     /// The card's answer to GET RESPONSE during an SMS-PP download.
     fn download_data(&mut self, bytes: &[u8]) -> Vec<Message> {
-        let mut pp = self
-            .download
-            .take()
-            .unwrap_or_else(|| Download::new(PID_SIM_DATA_DOWNLOAD, 0xF6));
-        let Ok(response) = ResponseApdu::parse(bytes) else {
-            return self.finish_download(
-                "the card's answer does not decode",
-                download_error(&pp, FailureCause::DATA_DOWNLOAD_ERROR),
-            );
+        let (mut pp, response) = match self.download_response(bytes) {
+            Ok(taken) => taken,
+            Err(messages) => return messages,
         };
         let [sw1, sw2] = response.sw.to_bytes();
         pp.data.extend_from_slice(&response.data);
