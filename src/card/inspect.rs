@@ -530,20 +530,10 @@ fn scws_resource(contents: &FileContents, content_type: &str) -> Decoded {
 mod tests {
     use super::*;
     use crate::card::layout::ADF_USIM_ID;
+    use crate::card::tests::{powered, send};
 
     const SELECT_USIM: &str = "00A4040C10A0000000871002FF33FF018900000100";
     const VERIFY_ADM1: &str = "0020000A083838383838383838";
-
-    fn powered() -> Card {
-        let mut card = Card::new();
-        card.power_on().expect("the card answers the reset");
-        card
-    }
-
-    fn send(card: &mut Card, apdu: &str) -> String {
-        let response = card.process(&hex::parse(apdu).unwrap()).expect("answers");
-        hex::compact(&response.emit())
-    }
 
     #[test]
     fn file_tree_lists_every_file_with_kind_and_size() {

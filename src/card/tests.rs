@@ -12,14 +12,14 @@ const VERIFY_PIN1: &str = "002000010831323334FFFFFFFF";
 const VERIFY_WRONG_PIN1: &str = "002000010839393939FFFFFFFF";
 const VERIFY_ADM1: &str = "0020000A083838383838383838";
 
-fn powered() -> Card {
+pub(super) fn powered() -> Card {
     let mut card = Card::new();
     card.power_on().expect("the card answers the reset");
     card
 }
 
 /// Sends `apdu` (hex) and returns the response in hex: data, then the status word.
-fn send(card: &mut Card, apdu: &str) -> String {
+pub(super) fn send(card: &mut Card, apdu: &str) -> String {
     let bytes = hex::parse(apdu).expect("test APDUs are hex");
     let response = card.process(&bytes).expect("the card answers");
     hex::compact(&response.emit())
