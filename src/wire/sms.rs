@@ -1262,20 +1262,8 @@ impl SmsDeliver {
             } else {
                 "0 no status report"
             });
-        octet
-            .child("udhi", "TP-UDHI (b6)", 0, 1)
-            .with_value(if self.user_data.header.is_some() {
-                "1 the user data starts with a header"
-            } else {
-                "0 no user data header"
-            });
-        octet
-            .child("rp", "TP-RP (b7)", 0, 1)
-            .with_value(if self.reply_path {
-                "1 reply path set"
-            } else {
-                "0 no reply path"
-            });
+        udhi_field(octet, self.user_data.header.is_some());
+        reply_path_field(octet, self.reply_path);
         root.children.push(self.originating_address.describe(
             "sms_deliver.originating_address",
             "Originating address (TP-OA)",
@@ -1455,20 +1443,8 @@ impl SmsSubmit {
             } else {
                 "0 no status report requested"
             });
-        octet
-            .child("udhi", "TP-UDHI (b6)", 0, 1)
-            .with_value(if self.user_data.header.is_some() {
-                "1 the user data starts with a header"
-            } else {
-                "0 no user data header"
-            });
-        octet
-            .child("rp", "TP-RP (b7)", 0, 1)
-            .with_value(if self.reply_path {
-                "1 reply path set"
-            } else {
-                "0 no reply path"
-            });
+        udhi_field(octet, self.user_data.header.is_some());
+        reply_path_field(octet, self.reply_path);
         root.child("mr", "Message reference (TP-MR)", 1, 1)
             .with_value(self.message_reference.to_string());
         root.children.push(self.destination_address.describe(
@@ -1966,6 +1942,15 @@ impl OptionalParameters {
         }
         Ok(())
     }
+}
+
+/// TP-RP, b7 of a first octet (TS 23.040 §9.2.3.17).
+fn reply_path_field(octet: &mut Field, set: bool) {
+    octet.child("rp", "TP-RP (b7)", 0, 1).with_value(if set {
+        "1 reply path set"
+    } else {
+        "0 no reply path"
+    });
 }
 
 fn udhi_field(octet: &mut Field, header: bool) {
