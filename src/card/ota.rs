@@ -132,7 +132,8 @@ pub struct KeyVersion {
 
 /// The TARs a card answers to and the key sets it holds. Built only through
 /// [`TarTable::new`] (also when deserialized), which enforces the rules below.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The default table is empty: no TAR, no key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "TarTableData", into = "TarTableData")]
 pub struct TarTable {
     tars: Vec<TarEntry>,

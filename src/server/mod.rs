@@ -27,7 +27,7 @@
 //! SMS-DELIVER-REPORT. A request given in full ([`OtaRequest`]) is sent as it is, even
 //! below the TAR's level, so one can watch the card refuse it.
 
-use crate::card::ota::{KeyVersion, TarEntry};
+use crate::card::ota::TarTable;
 use crate::card::Profile;
 use crate::net::PHONE_NUMBER;
 use crate::sim::{Action, Instant, Message, Node, NodeId, Payload};
@@ -94,10 +94,8 @@ impl OtaRequest {
 pub struct CardAccount {
     /// The card's phone number: TP-DA of the server's SMS.
     pub number: String,
-    /// Its key sets, by key version.
-    pub key_sets: Vec<KeyVersion>,
-    /// Its TARs with their minimum security levels.
-    pub tars: Vec<TarEntry>,
+    /// Its TARs with their minimum security levels, and its key sets by key version.
+    pub table: TarTable,
     /// The last counter used, per TAR (0: none yet).
     pub counters: BTreeMap<Tar, u64>,
 }
@@ -167,19 +165,16 @@ impl Server {
     pub fn new() -> Server {
         // The built-in profile always gives a table (the card's tests check it); were it
         // not to, the server would know no keys and refuse to send.
-        match Profile::default_profile().tar_table() {
-            Ok(table) => Server::with_card(PHONE_NUMBER, table.key_sets(), table.tars()),
-            Err(_) => Server::with_card(PHONE_NUMBER, &[], &[]),
-        }
+        let table = Profile::default_profile().tar_table().unwrap_or_default();
+        Server::with_card(PHONE_NUMBER, table)
     }
 
-    /// A server that knows one card: its number, key sets and TARs.
-    pub fn with_card(number: &str, key_sets: &[KeyVersion], tars: &[TarEntry]) -> Server {
+    /// A server that knows one card: its number, TARs and key sets.
+    pub fn with_card(number: &str, table: TarTable) -> Server {
         Server {
             card: CardAccount {
                 number: number.to_string(),
-                key_sets: key_sets.to_vec(),
-                tars: tars.to_vec(),
+                table,
                 counters: BTreeMap::new(),
             },
             next_message_reference: 0,
@@ -206,12 +201,7 @@ impl Server {
     /// A request for `tar` secured as the SPI policy says (see the module documentation),
     /// with the key set [`DEFAULT_KEY_VERSION`].
     pub fn request(&self, tar: Tar, data: Vec<u8>) -> OtaRequest {
-        let minimum = self
-            .card
-            .tars
-            .iter()
-            .find(|e| e.tar == tar)
-            .map(|e| e.minimum_security);
+        let minimum = self.card.table.get(tar).map(|e| e.minimum_security);
         let counter = match minimum.map(|m| m.counter) {
             Some(CounterMode::OneHigher) => CounterMode::OneHigher,
             _ => CounterMode::Higher,
@@ -225,12 +215,11 @@ impl Server {
             por_ciphering: true,
             por_via: PorVia::DeliverReport,
         });
-        let set = self
-            .card
-            .key_sets
+        let key_sets = self.card.table.key_sets();
+        let set = key_sets
             .iter()
             .find(|s| s.version == DEFAULT_KEY_VERSION)
-            .or_else(|| self.card.key_sets.first());
+            .or_else(|| key_sets.first());
         let version = set.map_or(DEFAULT_KEY_VERSION, |s| s.version) << 4;
         let kic = version
             | set
@@ -254,16 +243,13 @@ impl Server {
     fn keys_for(&self, request: &OtaRequest) -> Result<KeySet, String> {
         let spi = request.spi;
         let (por_integrity, por_ciphered) = spi.por_protection();
+        let held = self.card.table.keys_for(request.kic, request.kid);
         let mut keys = KeySet::none();
         if spi.ciphering() || por_ciphered {
             let algorithm = cipher_algorithm(request.kic).map_err(|e| format!("KIc: {e}"))?;
             let version = key_version(request.kic);
-            let key = self
-                .card
-                .key_sets
-                .iter()
-                .find(|s| s.version == version)
-                .and_then(|s| s.kic.clone())
+            let key = held
+                .kic
                 .ok_or_else(|| format!("no ciphering key of version {version} for this card"))?;
             if key.algorithm != algorithm {
                 return Err(format!(
@@ -279,12 +265,8 @@ impl Server {
         if spi.integrity() == checksum || por_integrity == checksum {
             let algorithm = cc_algorithm(request.kid).map_err(|e| format!("KID: {e}"))?;
             let version = key_version(request.kid);
-            let key = self
-                .card
-                .key_sets
-                .iter()
-                .find(|s| s.version == version)
-                .and_then(|s| s.kid.clone())
+            let key = held
+                .kid
                 .ok_or_else(|| format!("no checksum key of version {version} for this card"))?;
             if key.algorithm != algorithm {
                 return Err(format!(

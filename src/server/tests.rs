@@ -82,12 +82,7 @@ fn the_spi_policy_meets_the_default_cards_rfm_tar() {
         request.summary(),
         "TAR B00000, SPI 16 19, KIc 25, KID 25, data 00 A4 00 04 02 3F 00"
     );
-    let entry = server
-        .card()
-        .tars
-        .iter()
-        .find(|e| e.tar == RFM_TAR)
-        .unwrap();
+    let entry = server.card().table.get(RFM_TAR).unwrap();
     assert!(entry.minimum_security.is_met_by(request.spi));
 }
 

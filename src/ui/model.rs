@@ -289,7 +289,7 @@ impl ServerView {
     fn of(world: &World, shown: &[Event], previous: Option<&ServerView>) -> ServerView {
         let server = world.server().clone();
         let tars = match previous {
-            Some(view) if view.server.card().tars == server.card().tars => Rc::clone(&view.tars),
+            Some(view) if view.server.card().table == server.card().table => Rc::clone(&view.tars),
             _ => Rc::new(tar_choices(&server)),
         };
         let sent_step = shown
@@ -311,7 +311,8 @@ fn tar_choices(server: &Server) -> Vec<TarChoice> {
     let profile = Profile::default_profile();
     server
         .card()
-        .tars
+        .table
+        .tars()
         .iter()
         .map(|entry| {
             let label = match profile.tar_entry(entry.tar) {
