@@ -45,10 +45,10 @@
 //!   `6E 00`, as TS 102 221 §10.1.2 table 10.5 codes these commands `80` only; the
 //!   toolkit talks on the basic channel.
 
-use super::toolkit::{Completed, Mismatch};
+use super::toolkit::Mismatch;
 use super::{exact_le, no_response_data, Answer, Card};
 use crate::wire::apdu::{CommandApdu, ResponseApdu};
-use crate::wire::cat::{Envelope, Event, EventDownload, SmsPpDownload, TerminalResponse};
+use crate::wire::cat::{Envelope, EventDownload, SmsPpDownload, TerminalResponse};
 use crate::wire::status::StatusWord;
 
 /// The checks every CAT command here shares: basic channel, P1 = P2 = `00`.
@@ -79,7 +79,8 @@ impl Card {
     }
 
     /// TERMINAL RESPONSE (TS 102 221 §11.2.4, content TS 102 223 §6.8): completes the
-    /// command outstanding and hands the result to whoever raised it.
+    /// command outstanding; the toolkit keeps the result
+    /// ([`super::toolkit::Toolkit::last_completed`]).
     pub(super) fn terminal_response(&mut self, channel: u8, command: &CommandApdu) -> Answer {
         basic_channel_only(channel, command)?;
         no_response_data(command)?;
@@ -91,22 +92,15 @@ impl Card {
         }
         let response =
             TerminalResponse::parse(&command.data).map_err(|_| StatusWord::INCORRECT_DATA)?;
-        let completed =
-            self.session.toolkit.terminal_response(response).map_err(
-                |mismatch| match mismatch {
-                    Mismatch::NothingOutstanding => StatusWord::CONDITIONS_NOT_SATISFIED,
-                    Mismatch::Details { .. } | Mismatch::Devices(_) => StatusWord::INCORRECT_DATA,
-                },
-            )?;
-        self.proactive_completed(&completed);
+        self.session
+            .toolkit
+            .terminal_response(response)
+            .map_err(|mismatch| match mismatch {
+                Mismatch::NothingOutstanding => StatusWord::CONDITIONS_NOT_SATISFIED,
+                Mismatch::Details { .. } | Mismatch::Devices(_) => StatusWord::INCORRECT_DATA,
+            })?;
         Ok(ResponseApdu::status(StatusWord::NO_ERROR))
     }
-
-    /// Where a completed proactive command goes back to the application that raised it.
-    /// No application raises commands yet; the BIP handler will take OPEN CHANNEL's
-    /// channel status and RECEIVE DATA's bytes from here. The toolkit keeps the last one
-    /// ([`super::toolkit::Toolkit::last_completed`]).
-    fn proactive_completed(&mut self, _completed: &Completed) {}
 
     /// ENVELOPE (TS 102 221 §11.2.2, content TS 102 223 §7): dispatch by template.
     pub(super) fn envelope(&mut self, channel: u8, command: &CommandApdu) -> Answer {
@@ -123,13 +117,11 @@ impl Card {
                 self.sms_pp_download(&download)
             }
             Some(&EventDownload::TAG) => {
-                let download =
-                    EventDownload::parse(data).map_err(|_| StatusWord::INCORRECT_DATA)?;
-                if !self.session.toolkit.expects_event(download.event()) {
-                    // Not asked for in SET UP EVENT LIST: acknowledged and dropped.
-                    return Ok(ResponseApdu::status(StatusWord::NO_ERROR));
-                }
-                self.event_download(&download)
+                // Event download (TS 102 223 §7.5): acknowledged. An event the card did not
+                // ask for in SET UP EVENT LIST is dropped; this card has no channel handler
+                // for data available (§7.5.10) or channel status (§7.5.11) yet either.
+                EventDownload::parse(data).map_err(|_| StatusWord::INCORRECT_DATA)?;
+                Ok(ResponseApdu::status(StatusWord::NO_ERROR))
             }
             Some(0xD2..=0xDF) => {
                 Envelope::parse(data).map_err(|_| StatusWord::INCORRECT_DATA)?;
@@ -137,20 +129,5 @@ impl Card {
             }
             Some(_) => Err(StatusWord::INCORRECT_DATA.into()),
         }
-    }
-
-    /// An event download the current event list asked for (TS 102 223 §7.5): the BIP
-    /// events go to the channel handler; no other event has an application yet.
-    fn event_download(&mut self, download: &EventDownload) -> Answer {
-        match download.event() {
-            Event::DATA_AVAILABLE | Event::CHANNEL_STATUS => self.channel_event(download),
-            _ => Ok(ResponseApdu::status(StatusWord::NO_ERROR)),
-        }
-    }
-
-    /// Data available (§7.5.10) and channel status (§7.5.11): the channel handler comes
-    /// with the BIP issue; until then the card acknowledges them.
-    fn channel_event(&mut self, _download: &EventDownload) -> Answer {
-        Ok(ResponseApdu::status(StatusWord::NO_ERROR))
     }
 }
