@@ -964,8 +964,12 @@ mod tests {
         let mut timeline = Timeline::new(World::power_on(1));
         timeline.run(100);
         let fcp_event = &timeline.log()[6];
-        let text = fcp_event.fields.render_tree(Some(&fcp_event.bytes));
-        assert!(text.contains("3F00") || text.contains("3F 00"), "{text}");
+        let file_id = fcp_event
+            .fields
+            .find("response.data.fcp.file_id")
+            .expect("the GET RESPONSE data decode as an FCP");
+        assert_eq!(file_id.value, "3F00 (MF)");
+        assert_eq!(&fcp_event.bytes[file_id.range()], &[0x83, 0x02, 0x3F, 0x00]);
     }
 
     #[test]
