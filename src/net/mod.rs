@@ -44,12 +44,15 @@
 //! American numbering plan keeps for fiction: [`SERVER_ADDRESS`], [`CENTRE_ADDRESS`],
 //! [`PHONE_NUMBER`].
 
-use crate::sim::{Instant, Message, Node, NodeId, Payload};
+pub mod ip;
+
+use crate::sim::{Action, Instant, Message, Node, NodeId, Payload};
 use crate::wire::sms::FailureCause;
 use crate::wire::sms::{
     relative_validity_minutes, Address, OptionalParameters, RpResult, SmsDeliver, SmsDeliverReport,
     SmsStatusReport, SmsSubmit, Timestamp, TransferStatus, ValidityPeriod,
 };
+use ip::{IpNetwork, Link};
 use std::collections::VecDeque;
 
 /// The server's address: TP-OA of what the SC delivers for it.
@@ -144,6 +147,8 @@ pub struct Network {
     failed: u64,
     /// What the SC did last, in words.
     last: String,
+    /// IP sessions, routing, the push proxy gateway and the links' faults.
+    ip: IpNetwork,
 }
 
 impl Default for Network {
@@ -153,8 +158,14 @@ impl Default for Network {
 }
 
 impl Network {
-    /// The network with the default addresses, the phone not attached, nothing stored.
+    /// The network with the default addresses, the phone not attached, nothing stored,
+    /// clear links.
     pub fn new() -> Network {
+        Network::with_seed(0)
+    }
+
+    /// [`Network::new`], with link faults drawn from a PRNG seeded with `seed`.
+    pub fn with_seed(seed: u64) -> Network {
         let address = |text: &str| {
             Address::from_text(text).unwrap_or(Address {
                 type_of_address: 0x81,
@@ -172,6 +183,22 @@ impl Network {
             delivered: 0,
             failed: 0,
             last: String::new(),
+            ip: IpNetwork::new(seed),
+        }
+    }
+
+    /// The IP side: the phone's session, counters, faults.
+    pub fn ip(&self) -> &IpNetwork {
+        &self.ip
+    }
+
+    /// Cuts `link` now: on the radio, the phone's IP session is torn down (and with it
+    /// every connection through it).
+    fn cut(&mut self, link: Link) -> Vec<Message> {
+        self.last = format!("{} cut", link.name());
+        match link {
+            Link::Radio => self.ip.tear_down(),
+            Link::Backbone => Vec::new(),
         }
     }
 
@@ -396,8 +423,26 @@ impl Node for Network {
                 if let Some(message) = self.in_delivery.take() {
                     self.store.push_front(message);
                 }
+                self.ip.detached()
+            }
+            (NodeId::Phone, Payload::PdpActivate { apn }) => {
+                self.last = format!("IP session on APN {apn}");
+                self.ip.activate(apn, &self.subscriber.text())
+            }
+            (NodeId::Server, Payload::PushLocate { msisdn }) => {
+                self.last = format!("push proxy: locating {msisdn}");
+                self.ip
+                    .locate(msisdn, &self.subscriber.text(), self.attached)
+            }
+            (NodeId::Server | NodeId::Phone, Payload::Ip(packet)) => {
+                self.ip.route(message.from, packet)
+            }
+            (_, Payload::Action(Action::SetFaults { link, faults })) => {
+                self.ip.set_faults(*link, *faults);
+                self.last = format!("{}: faults {}", link.name(), faults.summary());
                 Vec::new()
             }
+            (_, Payload::Action(Action::CutLink(link))) => self.cut(*link),
             (NodeId::Phone, Payload::SmsDeliverReport { rp, tpdu }) => {
                 self.deliver_report(now, *rp, tpdu)
             }

@@ -44,6 +44,11 @@ pub enum Layer {
     /// Short messages (3GPP TS 23.040 TPDUs) between server, network and phone, and the
     /// phone's attach and detach that make it reachable for them.
     Sms,
+    /// IPv4 packets (TCP segments, UDP datagrams) between server, network and phone, and
+    /// the signalling that gives the phone an IP address (PDP context, push proxy).
+    Tcp,
+    /// A node's own timer firing (TCP retransmission, zero-window probe): on no wire.
+    Timer,
 }
 
 impl Layer {
@@ -54,6 +59,8 @@ impl Layer {
             Layer::Iso7816 => "iso7816",
             Layer::Apdu => "apdu",
             Layer::Sms => "sms",
+            Layer::Tcp => "tcp",
+            Layer::Timer => "timer",
         }
     }
 }
@@ -95,6 +102,35 @@ pub enum Payload {
     Attach,
     /// The phone leaves the network (switching off or restarting). No bytes are modelled.
     Detach,
+    /// An IPv4 packet (RFC 791) carrying a TCP segment or a UDP datagram, between the
+    /// operator network and the server or the phone.
+    Ip(Vec<u8>),
+    /// A node's own timer, due at the instant given; sent by a node to itself. Nothing
+    /// travels: a timer whose handling sends nothing is not recorded.
+    Timer(Instant),
+    /// Phone → network: activate a PDP context on the access point `apn` (3GPP TS 24.008
+    /// §9.5.1, ACTIVATE PDP CONTEXT REQUEST; the EPS equivalent is the PDN connectivity
+    /// request of TS 24.301 §8.3.20). The session management bytes are not modelled.
+    PdpActivate { apn: String },
+    /// Network → phone: the context is active, with the phone's IPv4 address (TS 24.008
+    /// §9.5.2, ACTIVATE PDP CONTEXT ACCEPT, PDP address).
+    PdpAccept { apn: String, address: [u8; 4] },
+    /// Network → phone: the context is gone (TS 24.008 §9.5.14, DEACTIVATE PDP CONTEXT
+    /// REQUEST): a cut link.
+    PdpDeactivate { address: [u8; 4] },
+    /// Server → push proxy gateway: reach the subscriber `msisdn` over IP (OMA Push Access
+    /// Protocol; the PPG-originated TCP set-up, PO-TCP, of OMA Push OTA).
+    PushLocate { msisdn: String },
+    /// Push proxy gateway → phone: session initiation request (OMA Push OTA-SIA), asking
+    /// the phone to set up an IP session. Carried by SMS in a real network; the bytes are
+    /// not modelled.
+    SessionInitiation,
+    /// Push proxy gateway → server: the subscriber's IPv4 address, or `None` when it
+    /// cannot be reached.
+    PushLocated {
+        msisdn: String,
+        address: Option<[u8; 4]>,
+    },
 }
 
 impl Payload {
@@ -110,15 +146,35 @@ impl Payload {
             | Payload::SmsStatusReport(_)
             | Payload::Attach
             | Payload::Detach => Layer::Sms,
+            Payload::Ip(_)
+            | Payload::PdpActivate { .. }
+            | Payload::PdpAccept { .. }
+            | Payload::PdpDeactivate { .. }
+            | Payload::PushLocate { .. }
+            | Payload::SessionInitiation
+            | Payload::PushLocated { .. } => Layer::Tcp,
+            Payload::Timer(_) => Layer::Timer,
         }
     }
 
-    /// The bytes on the wire (empty for actions, the reset signal, attach and detach;
-    /// the TPDU for short messages).
+    /// The bytes on the wire (empty for actions, the reset signal, timers and the
+    /// signalling whose bytes are not modelled; the TPDU for short messages; the whole
+    /// packet for IP).
     pub fn bytes(&self) -> &[u8] {
         match self {
-            Payload::Action(_) | Payload::Reset | Payload::Attach | Payload::Detach => &[],
-            Payload::Atr(b)
+            Payload::Action(_)
+            | Payload::Reset
+            | Payload::Attach
+            | Payload::Detach
+            | Payload::Timer(_)
+            | Payload::PdpActivate { .. }
+            | Payload::PdpAccept { .. }
+            | Payload::PdpDeactivate { .. }
+            | Payload::PushLocate { .. }
+            | Payload::SessionInitiation
+            | Payload::PushLocated { .. } => &[],
+            Payload::Ip(b)
+            | Payload::Atr(b)
             | Payload::Command(b)
             | Payload::Response(b)
             | Payload::SmsSubmit(b)
@@ -134,11 +190,30 @@ pub struct Message {
     pub from: NodeId,
     pub to: NodeId,
     pub payload: Payload,
+    /// Microseconds added to the link's own delay: a fault the network injects.
+    #[serde(default)]
+    pub extra_delay: u64,
 }
 
 impl Message {
     pub fn new(from: NodeId, to: NodeId, payload: Payload) -> Self {
-        Message { from, to, payload }
+        Message {
+            from,
+            to,
+            payload,
+            extra_delay: 0,
+        }
+    }
+
+    /// A timer for `node`, due at `at`.
+    pub fn timer(node: NodeId, at: Instant) -> Self {
+        Message::new(node, node, Payload::Timer(at))
+    }
+
+    /// This message, held back `micros` more microseconds on its link.
+    pub fn delayed(mut self, micros: u64) -> Self {
+        self.extra_delay = self.extra_delay.saturating_add(micros);
+        self
     }
 }
 
@@ -340,7 +415,67 @@ fn describe(payload: &Payload, command: Option<&[u8]>) -> (String, Field) {
                 "The phone leaves the network as it restarts (IMSI detach, TS 24.008 §4.3.4); the SMS centre keeps what it holds for the next attach.",
             ),
         ),
+        Payload::Ip(bytes) => {
+            let decoded_packet = decode::auto(bytes).map(|(_, field)| field);
+            let title = decoded_packet
+                .as_ref()
+                .map(|field| field.value.clone())
+                .unwrap_or_else(|_| "IPv4 packet".to_string());
+            (title, decoded(decoded_packet, bytes))
+        }
+        Payload::Timer(at) => (
+            "Timer".to_string(),
+            Field::new("timer", "Timer", 0, 0)
+                .with_value(at.to_string())
+                .with_note("The node's own timer fired (TCP retransmission or zero-window probe)."),
+        ),
+        Payload::PdpActivate { apn } => (
+            "Activate PDP context".to_string(),
+            Field::new("pdp_activate", "Activate PDP context request", 0, 0)
+                .with_value(format!("APN {apn}"))
+                .with_note("The phone asks for an IP session on this access point (3GPP TS 24.008 §9.5.1); the session management bytes are not modelled."),
+        ),
+        Payload::PdpAccept { apn, address } => (
+            format!("PDP context accepted: {}", ipv4_text(*address)),
+            Field::new("pdp_accept", "Activate PDP context accept", 0, 0)
+                .with_value(format!("APN {apn}, address {}", ipv4_text(*address)))
+                .with_note("The network gives the phone its IPv4 address (TS 24.008 §9.5.2, PDP address)."),
+        ),
+        Payload::PdpDeactivate { address } => (
+            "Deactivate PDP context".to_string(),
+            Field::new("pdp_deactivate", "Deactivate PDP context request", 0, 0)
+                .with_value(ipv4_text(*address))
+                .with_note("The network took the phone's IP session down (TS 24.008 §9.5.14): every connection on it is gone."),
+        ),
+        Payload::PushLocate { msisdn } => (
+            "PO-TCP: locate".to_string(),
+            Field::new("push_locate", "Push request to the push proxy gateway", 0, 0)
+                .with_value(msisdn.clone())
+                .with_note("The server asks the operator's push proxy gateway for the subscriber's IP address, waking the phone if it has none (PPG-originated TCP set-up, OMA Push)."),
+        ),
+        Payload::SessionInitiation => (
+            "Session initiation request".to_string(),
+            Field::new("session_initiation", "Session initiation request (OTA-SIA)", 0, 0)
+                .with_note("The push proxy gateway asks the phone to set up an IP session (OMA Push OTA-SIA). A real network carries it in an SMS; its bytes are not modelled."),
+        ),
+        Payload::PushLocated { msisdn, address } => {
+            let value = match address {
+                Some(address) => format!("{msisdn} at {}", ipv4_text(*address)),
+                None => format!("{msisdn} unreachable"),
+            };
+            (
+                format!("PO-TCP: {value}"),
+                Field::new("push_located", "Push proxy gateway answer", 0, 0)
+                    .with_value(value)
+                    .with_note("Where the server can connect to the phone."),
+            )
+        }
     }
+}
+
+/// Dotted-quad text of an IPv4 address.
+pub fn ipv4_text(address: [u8; 4]) -> String {
+    std::net::Ipv4Addr::from(address).to_string()
 }
 
 /// `90 00`, or `90 00 (+28 bytes)` when data precede the status word.

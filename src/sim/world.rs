@@ -1,13 +1,15 @@
 //! The world: every node, the messages in flight, the logical clock and the PRNG.
 
-use super::{Event, Instant, Message, Node, NodeId, Payload};
+use super::{Event, Instant, Layer, Message, Node, NodeId, Payload};
 use crate::card::Card;
+use crate::net::ip::{Link, LinkFaults};
 use crate::net::Network;
 use crate::phone::Phone;
 use crate::server::{OtaRequest, Server};
 use rand_core::{RngCore, SeedableRng};
 use rand_pcg::Pcg32;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Something the person driving the emulator does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +23,10 @@ pub enum Action {
     /// data, submits the SMS to the network with a status report requested, and reads
     /// the PoR the report brings back.
     ServerSendOta(OtaRequest),
+    /// Set the faults of an IP link (the network applies them from now on).
+    SetFaults { link: Link, faults: LinkFaults },
+    /// Cut an IP link now.
+    CutLink(Link),
 }
 
 impl Action {
@@ -29,6 +35,8 @@ impl Action {
             Action::PowerOn => "Power on",
             Action::SendApdu(_) => "Send APDU",
             Action::ServerSendOta(_) => "Send OTA",
+            Action::SetFaults { .. } => "Set link faults",
+            Action::CutLink(_) => "Cut link",
         }
     }
 
@@ -37,6 +45,7 @@ impl Action {
         match self {
             Action::PowerOn | Action::SendApdu(_) => NodeId::Phone,
             Action::ServerSendOta(_) => NodeId::Server,
+            Action::SetFaults { .. } | Action::CutLink(_) => NodeId::Network,
         }
     }
 }
@@ -73,6 +82,49 @@ pub const SMSC_DELIVERY_MICROS: (u64, u64) = (1_000_000, 3_000_000);
 /// Illustrative default.
 pub const RADIO_UPLINK_MICROS: (u64, u64) = (50_000, 200_000);
 
+/// Mixed into the world's seed for the network's own PRNG (link faults), so its draws
+/// are not the world's.
+const NETWORK_SEED_SALT: u64 = 0x6e65_7477_6f72_6b21;
+
+/// One direction of an IP link: its one-way latency and its rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpLink {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub latency_micros: u64,
+    pub bits_per_second: u64,
+}
+
+/// The IP links and their defaults: the operator's backbone between the server and the
+/// network (5 ms, 100 Mbit/s), and the radio between the network and the phone (30 ms
+/// one way, 10 Mbit/s down, 2 Mbit/s up: a modest 3G/LTE cell). Illustrative values.
+pub const IP_LINKS: [IpLink; 4] = [
+    IpLink {
+        from: NodeId::Server,
+        to: NodeId::Network,
+        latency_micros: 5_000,
+        bits_per_second: 100_000_000,
+    },
+    IpLink {
+        from: NodeId::Network,
+        to: NodeId::Server,
+        latency_micros: 5_000,
+        bits_per_second: 100_000_000,
+    },
+    IpLink {
+        from: NodeId::Network,
+        to: NodeId::Phone,
+        latency_micros: 30_000,
+        bits_per_second: 10_000_000,
+    },
+    IpLink {
+        from: NodeId::Phone,
+        to: NodeId::Network,
+        latency_micros: 30_000,
+        bits_per_second: 2_000_000,
+    },
+];
+
 /// Every role, the in-flight messages, the clock and the PRNG. `Clone` is cheap enough
 /// to snapshot; two worlds are equal when every part of their state is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,6 +134,8 @@ pub struct World {
     steps: u64,
     next_sequence: u64,
     in_flight: Vec<InFlight>,
+    /// When each IP link direction finishes sending what it holds.
+    link_free_at: BTreeMap<(NodeId, NodeId), Instant>,
     server: Server,
     network: Network,
     phone: Phone,
@@ -99,8 +153,9 @@ impl World {
             steps: 0,
             next_sequence: 0,
             in_flight: Vec::new(),
+            link_free_at: BTreeMap::new(),
             server: Server::new(),
-            network: Network::new(),
+            network: Network::with_seed(seed ^ NETWORK_SEED_SALT),
             phone: Phone::new(),
             card: Card::new(),
         }
@@ -163,60 +218,105 @@ impl World {
     }
 
     /// Delivers the earliest in-flight message (ties in send order), advances the clock to
-    /// its delivery time, lets the receiving node react and returns the event. `None` when
-    /// nothing is in flight.
+    /// its delivery time, lets the receiving node react and returns the event. A timer
+    /// whose node sends nothing when it fires is handled without an event, and the next
+    /// message is delivered. `None` when nothing is in flight.
     pub fn step(&mut self) -> Option<Event> {
-        let next = self
-            .in_flight
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, m)| (m.deliver_at, m.sequence))
-            .map(|(i, _)| i)?;
-        let delivered = self.in_flight.remove(next);
-        self.now = self.now.max(delivered.deliver_at);
+        loop {
+            let next = self
+                .in_flight
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, m)| (m.deliver_at, m.sequence))
+                .map(|(i, _)| i)?;
+            let delivered = self.in_flight.remove(next);
+            self.now = self.now.max(delivered.deliver_at);
+            if matches!(delivered.message.payload, Payload::Timer(_)) {
+                let outputs = self.deliver(&delivered.message);
+                if outputs.is_empty() {
+                    continue;
+                }
+                let event = self.record(&delivered);
+                self.send_all(outputs, event.step, None);
+                return Some(event);
+            }
+            let event = self.record(&delivered);
+            let outputs = self.deliver(&delivered.message);
+            let answers = match &delivered.message.payload {
+                Payload::Command(bytes) => Some(bytes.clone()),
+                _ => None,
+            };
+            self.send_all(outputs, event.step, answers);
+            return Some(event);
+        }
+    }
+
+    /// Counts a step and records the event of delivering `delivered` now.
+    fn record(&mut self, delivered: &InFlight) -> Event {
         self.steps += 1;
-        let step = self.steps;
         let card = &self.card;
-        let event = Event::record(
-            step,
+        Event::record(
+            self.steps,
             self.now,
             &delivered.message,
             delivered.caused_by,
             delivered.answers.as_deref(),
             &|| card.profile().tar_table().ok(),
-        );
-        let outputs = match delivered.message.to {
-            NodeId::Phone => self.phone.handle(self.now, &delivered.message),
-            NodeId::Card => self.card.handle(self.now, &delivered.message),
-            NodeId::Server => self.server.handle(self.now, &delivered.message),
-            NodeId::Network => self.network.handle(self.now, &delivered.message),
+        )
+    }
+
+    /// Hands `message` to its node; returns what the node sends.
+    fn deliver(&mut self, message: &Message) -> Vec<Message> {
+        match message.to {
+            NodeId::Phone => self.phone.handle(self.now, message),
+            NodeId::Card => self.card.handle(self.now, message),
+            NodeId::Server => self.server.handle(self.now, message),
+            NodeId::Network => self.network.handle(self.now, message),
             NodeId::User => Vec::new(),
-        };
-        let answers = match &delivered.message.payload {
-            Payload::Command(bytes) => Some(bytes.clone()),
-            _ => None,
-        };
+        }
+    }
+
+    /// Puts what a node sent in flight, caused by `step`; a response APDU remembers the
+    /// command it answers.
+    fn send_all(&mut self, outputs: Vec<Message>, step: u64, answers: Option<Vec<u8>>) {
         for message in outputs {
-            let delay = self.link_delay(&message);
+            let deliver_at = match message.payload {
+                Payload::Timer(at) => at.max(self.now),
+                _ => {
+                    let delay = self.link_delay(&message);
+                    self.now.plus_micros(delay).plus_micros(message.extra_delay)
+                }
+            };
             let answers = matches!(message.payload, Payload::Response(_))
                 .then(|| answers.clone())
                 .flatten();
-            self.enqueue(self.now.plus_micros(delay), message, Some(step), answers);
+            self.enqueue(deliver_at, message, Some(step), answers);
         }
-        Some(event)
     }
 
     /// Time for `message` to reach its receiver, drawn from the PRNG. Between phone and
     /// card: the sender's processing time (a card takes 0.2–2 ms, a phone 0.1–0.5 ms)
-    /// plus the bytes' transfer time on the card interface. Around the network:
-    /// [`SMSC_LINK_MICROS`], [`SMSC_DELIVERY_MICROS`], [`RADIO_UPLINK_MICROS`].
+    /// plus the bytes' transfer time on the card interface. IP packets: [`IP_LINKS`], in
+    /// order on each link. Short messages: [`SMSC_LINK_MICROS`], [`SMSC_DELIVERY_MICROS`],
+    /// [`RADIO_UPLINK_MICROS`]; the IP-session signalling takes the radio's
+    /// [`RADIO_UPLINK_MICROS`] both ways, except the session initiation request, which
+    /// travels as a short message.
     fn link_delay(&mut self, message: &Message) -> u64 {
-        let range = match (message.from, message.to) {
-            (NodeId::Server, NodeId::Network) | (NodeId::Network, NodeId::Server) => {
+        if let Payload::Ip(bytes) = &message.payload {
+            return self.ip_delay(message.from, message.to, bytes.len());
+        }
+        let range = match (message.from, message.to, message.payload.layer()) {
+            (NodeId::Network, NodeId::Phone, _)
+                if matches!(message.payload, Payload::SessionInitiation) =>
+            {
+                Some(SMSC_DELIVERY_MICROS)
+            }
+            (NodeId::Server, NodeId::Network, _) | (NodeId::Network, NodeId::Server, _) => {
                 Some(SMSC_LINK_MICROS)
             }
-            (NodeId::Network, NodeId::Phone) => Some(SMSC_DELIVERY_MICROS),
-            (NodeId::Phone, NodeId::Network) => Some(RADIO_UPLINK_MICROS),
+            (NodeId::Network, NodeId::Phone, Layer::Tcp) => Some(RADIO_UPLINK_MICROS),
+            (NodeId::Network, NodeId::Phone, _) => Some(SMSC_DELIVERY_MICROS),
+            (NodeId::Phone, NodeId::Network, _) => Some(RADIO_UPLINK_MICROS),
             _ => None,
         };
         if let Some((low, high)) = range {
@@ -233,6 +333,28 @@ impl World {
             _ => 0,
         };
         processing + transfer
+    }
+
+    /// The delay of an IP packet of `len` bytes from `from` to `to`: it waits for the
+    /// packets before it on the same link (first in, first out), takes its serialisation
+    /// time at the link's rate, then the link's latency.
+    fn ip_delay(&mut self, from: NodeId, to: NodeId, len: usize) -> u64 {
+        let Some(link) = IP_LINKS
+            .iter()
+            .find(|link| (link.from, link.to) == (from, to))
+        else {
+            return 0;
+        };
+        let serialisation = (len as u64 * 8 * 1_000_000).div_ceil(link.bits_per_second);
+        let free_at = self
+            .link_free_at
+            .get(&(from, to))
+            .copied()
+            .unwrap_or(Instant::ZERO)
+            .max(self.now);
+        let sent = free_at.plus_micros(serialisation);
+        self.link_free_at.insert((from, to), sent);
+        sent.as_micros() - self.now.as_micros() + link.latency_micros
     }
 
     fn enqueue(
