@@ -198,6 +198,9 @@ named_code!(
 
 impl GeneralResult {
     pub const OK: GeneralResult = GeneralResult(0x00);
+    /// `02`: command performed, with missing information (e.g. RECEIVE DATA returning
+    /// fewer bytes than asked for, TS 102 223 §6.4.29).
+    pub const PERFORMED_WITH_MISSING_INFO: GeneralResult = GeneralResult(0x02);
     /// `07`: command performed with modification (e.g. a smaller buffer size granted).
     pub const PERFORMED_WITH_MODIFICATION: GeneralResult = GeneralResult(0x07);
     pub const TERMINAL_UNABLE: GeneralResult = GeneralResult(0x20);
