@@ -223,7 +223,7 @@ fn server_mode_life_cycle() {
     );
     ok(&mut phone);
     let out = perform_hex(&mut phone, RECEIVE_200);
-    let tail: Vec<u8> = std::iter::repeat(0xAB).take(100).chain(0..50).collect();
+    let tail: Vec<u8> = std::iter::repeat_n(0xAB, 100).chain(0..50).collect();
     assert_eq!(
         tr(&out),
         format!(
@@ -707,4 +707,51 @@ fn switching_off_closes_every_channel() {
         ]
     );
     assert_eq!(phone.gateway().channels().count(), 0);
+}
+
+#[test]
+fn a_failed_on_demand_link_answers_send_data_and_leaves_the_channel_dropped() {
+    let mut phone = listening_for_events();
+    perform(&mut phone, &open_client(0x00).emit());
+    ok(&mut phone);
+    assert!(perform_hex(&mut phone, SEND_8_NOW).is_empty());
+    let failed = NetIndication::ConnectFailed {
+        channel: 1,
+        reason: ConnectFailure::Unreachable,
+    };
+    let out = phone.network_indication(Instant(1), failed);
+    assert_eq!(tr(&out), "81030143018202828183023A07");
+    assert!(ok(&mut phone).is_empty(), "the card has the TR: no event");
+    let channel = phone.gateway().channel(1).unwrap();
+    assert_eq!((channel.state, channel.tx_len()), (LinkState::Dropped, 0));
+    expect(
+        &mut phone,
+        GET_CHANNEL_STATUS,
+        "810301440082028281830100B8020105",
+    );
+}
+
+#[test]
+fn a_short_message_waits_while_a_terminal_response_waits_for_the_network() {
+    let mut phone = ready();
+    perform(&mut phone, &open_client(0x01).emit());
+    let sms = Payload::SmsDeliver {
+        service_centre: vec![0x91, 0x21],
+        tpdu: hex::parse("040B911346610089F60000804011116432400CC8F71D14969741F977FD07").unwrap(),
+    };
+    assert!(phone.react(&sms).is_empty());
+    assert!(phone
+        .react(&Payload::Action(crate::sim::Action::SendApdu(vec![
+            0, 0xB0, 0, 0, 1
+        ])))
+        .is_empty());
+    let out = phone.network_indication(Instant(1), NetIndication::Connected { channel: 1 });
+    assert_eq!(
+        tr(&out),
+        format!("810301400182028281830100B8028100{GPRS_1000}")
+    );
+    // Once the card has the TERMINAL RESPONSE, the short message goes on.
+    let out = ok(&mut phone);
+    assert!(matches!(&out[0].payload, Payload::SmsDeliverReport { .. }));
+    assert_eq!(phone.inbox().len(), 1);
 }
