@@ -25,6 +25,15 @@
 //! at the phone's next step, at most [`MAX_EVENT_ATTEMPTS`] times in all; any other
 //! error status drops the event (noted in [`Phone::last_event`]).
 
+//!
+//! # Not done yet
+//!
+//! OPEN CHANNEL qualifier b2 (automatic reconnection) is kept on the channel but the
+//! gateway does not reconnect a dropped link by itself; b4 (DNS server addresses
+//! requested) is ignored, so the TERMINAL RESPONSE carries no DNS server address.
+//! Bearers other than packet (`02`) and default (`03`), IPv6 destinations, the local
+//! address, and user login / password are not used.
+
 use super::gateway::{BipError, Change, Channel, Mode, NetIndication, NetRequest, Protocol, Sent};
 use super::{to_card, Phone, PhoneState};
 use crate::sim::{Instant, Message, Payload};
