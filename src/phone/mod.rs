@@ -16,12 +16,15 @@
 //!           │                       Le = XX) ──data──▶ RP-ACK + data ──▶ Ready
 //!           └─ any other status ──▶ deliver report (see below) ──▶ Ready
 //!   Ready ──any other SMS-DELIVER──▶ inbox, RP-ACK
+//!   Ready ──event waiting (see bip)──▶ ExpectEventStatus (ENVELOPE D6) ──answer──▶ Ready
 //!   (done with TERMINAL PROFILE, a user's APDU, an SMS-PP download or a TERMINAL
 //!    RESPONSE, and the card's last status was 91 XX)
 //!           ──▶ ExpectProactiveCommand (FETCH 80 12 00 00 XX)
 //!                 ├─ D0 … 90 00 ──▶ ExpectTerminalResponseStatus (TERMINAL RESPONSE)
 //!                 │                   ├─ 91 XX ──▶ FETCH again
 //!                 │                   └─ 90 00 or anything else ──▶ Ready
+//!                 ├─ D0 … 90 00, a link to set up first ──▶ ExpectNetwork
+//!                 │     ──Connected / ConnectFailed──▶ ExpectTerminalResponseStatus
 //!                 └─ no readable command ──▶ error noted ──▶ Ready
 //!   (any state) ──bad ATR / unexpected status in start-up──▶ Failed
 //!   (on) ──PowerOn──▶ detach, then start-up again
@@ -52,35 +55,55 @@
 //!
 //! Whenever the card ends a command with `91 XX`, the phone finishes what it was doing
 //! (the SMS-DELIVER-REPORT of a download goes first), then sends FETCH `80 12 00 00 XX`
-//! and performs the `D0` it gets, answering with TERMINAL RESPONSE (§6.8):
+//! and performs the `D0` it gets, answering with TERMINAL RESPONSE (§6.8). The BIP
+//! commands work on the access gateway's channel table ([`gateway`]); [`bip`] performs
+//! them and sends the card the event downloads it asked for.
 //!
 //! | command | TERMINAL RESPONSE |
 //! |---|---|
+//! | SET UP EVENT LIST (§6.4.16) of data available (`09`) and / or channel status (`0A`); an empty list removes all | `00`; only listed events are ever sent |
+//! | SET UP EVENT LIST with any other event | `30`, the list unchanged |
 //! | OPEN CHANNEL, transport level `03` (TCP, UICC in server mode), a free channel | `00`, channel status (channel id, b8–b7 `01` LISTEN), buffer size granted: min(asked, [`gateway::MAX_BUFFER_SIZE`]); `07` (performed with modification) when that is less than asked |
-//! | OPEN CHANNEL, all [`gateway::MAX_CHANNELS`] channels in use | `3A 01` (BIP error, no channel available) |
 //! | OPEN CHANNEL on a port a channel already listens on | `3A 10` (BIP error, port not available) |
-//! | any other command, or OPEN CHANNEL in another mode | `30` (command beyond terminal's capabilities): the profile declares none of them |
+//! | OPEN CHANNEL, transport level `01` / `02` (UDP / TCP client, remote), bearer `02` (packet) or `03` (default), IPv4 data destination, qualifier b1 = 0 (on demand) or b3 = 1 (background) | at once: `00` / `07`, channel status `0X 00` (link not established), the card's bearer description, buffer size |
+//! | the same, qualifier b1 = 1 (immediate) | when the network answers: connected → `00` / `07`, channel status `8X 00`, bearer description, buffer size; failed → `3A 07` unreachable, `3A 05` security error, `21 00` network unable, `20 00` terminal unable, with bearer description and buffer size, and the channel is freed |
+//! | OPEN CHANNEL, all [`gateway::MAX_CHANNELS`] channels in use | `3A 01` (BIP error, no channel available) |
+//! | OPEN CHANNEL in client mode on another bearer, to an IPv6 or other address, or another transport level | `30` (command beyond terminal's capabilities) |
+//! | OPEN CHANNEL in client mode without data destination address | `36` (error, required values are missing) |
+//! | SEND DATA (§6.4.30), qualifier b1 = 0 store / 1 send the Tx buffer now | `00`, channel data length = free space in the Tx buffer (`FF`: more than 255); the first sending SEND DATA on an on-demand link waits for the connection like OPEN CHANNEL immediate |
+//! | SEND DATA with more than the Tx buffer has room for | `3A 04` (requested buffer size not available) |
+//! | RECEIVE DATA (§6.4.29) | `00` with the bytes asked for, or `02` (performed, with missing information) with fewer: those waiting, at most [`bip::MAX_RECEIVE_CHUNK`]; channel data length = bytes still waiting (`FF`: more than 255) |
+//! | CLOSE CHANNEL (§6.4.28) | `00`; client mode: link closed, channel freed; server mode: qualifier b1 = 1 back to LISTEN (then a channel status event `4X 00`), b1 = 0 closed and freed |
+//! | GET CHANNEL STATUS (§6.4.31) | `00` and a channel status per open channel; none open: one channel status `00 00` |
+//! | SEND DATA, RECEIVE DATA, CLOSE CHANNEL on a channel that does not exist | `3A 03` (channel identifier not valid) |
+//! | SEND DATA on a channel without link (listening, link dropped), RECEIVE DATA on one with nothing left to read | `3A 02` (channel closed) |
+//! | any other command | `30` (command beyond terminal's capabilities): the profile declares none of them |
 //! | a `D0` that does not decode but whose command details (first object) do | `32` (command data not understood by terminal) |
 //!
 //! A FETCH answered with anything else than data and `90 00`, or a `D0` whose command
 //! details cannot be read, cannot be answered: the phone notes the error
-//! ([`Phone::last_proactive`]) and goes back to Ready.
+//! ([`Phone::last_proactive`]) and goes back to Ready. A TERMINAL RESPONSE that waits
+//! for the network keeps the phone in [`PhoneState::ExpectNetwork`]: the network side
+//! answers every [`gateway::NetRequest::Connect`] (a TCP side that gives up reports
+//! [`gateway::NetIndication::ConnectFailed`]).
 
+pub mod bip;
 pub mod gateway;
 
 use crate::sim::{Action, Instant, Message, Node, NodeId, Payload};
 use crate::wire::apdu::{CommandApdu, ResponseApdu};
 use crate::wire::atr::Atr;
 use crate::wire::cat::{
-    CommandDetails, CommandType, DeviceIdentity, GeneralResult, Object, ProactiveCommand,
-    SmsPpDownload, TerminalResponse, TransportProtocol,
+    CommandDetails, DeviceIdentity, Event, GeneralResult, Object, ProactiveCommand, SmsPpDownload,
+    TerminalResponse,
 };
 use crate::wire::sms::{
     DataCoding, FailureCause, OptionalParameters, SmsDeliver, SmsDeliverReport, UserData,
     PID_SIM_DATA_DOWNLOAD,
 };
 use crate::wire::status::StatusWord;
-use gateway::Gateway;
+use bip::{Held, PendingEvent};
+use gateway::{Gateway, NetRequest};
 use std::collections::VecDeque;
 
 /// The phone's TERMINAL PROFILE (TS 102 223 §5.2), 17 bytes: exactly what the phone
@@ -89,29 +112,32 @@ use std::collections::VecDeque;
 /// | byte | value | bits set |
 /// |---|---|---|
 /// | 1 | `03` | b1 profile download ([`Facility::PROFILE_DOWNLOAD`](crate::wire::cat::Facility::PROFILE_DOWNLOAD)), b2 SMS-PP data download ([`Facility::SMS_PP_DATA_DOWNLOAD`](crate::wire::cat::Facility::SMS_PP_DATA_DOWNLOAD)) |
-/// | 2–11 | `00` | none |
-/// | 12 | `01` | b1 OPEN CHANNEL ([`Facility::OPEN_CHANNEL`](crate::wire::cat::Facility::OPEN_CHANNEL)) |
-/// | 13 | `E0` | b8–b6 = 7: number of channels ([`gateway::MAX_CHANNELS`]); no bearer bit (b1–b5): UICC server mode uses none |
-/// | 14–16 | `00` | none |
-/// | 17 | `04` | b3 TCP, UICC in server mode ([`Facility::TCP_SERVER`](crate::wire::cat::Facility::TCP_SERVER)) |
+/// | 2–4 | `00` | none |
+/// | 5 | `01` | b1 SET UP EVENT LIST ([`Facility::SET_UP_EVENT_LIST`](crate::wire::cat::Facility::SET_UP_EVENT_LIST)) |
+/// | 6 | `0C` | b3 data available event, b4 channel status event ([`Facility::DATA_AVAILABLE_EVENT`](crate::wire::cat::Facility::DATA_AVAILABLE_EVENT), [`Facility::CHANNEL_STATUS_EVENT`](crate::wire::cat::Facility::CHANNEL_STATUS_EVENT)) |
+/// | 7–11 | `00` | none |
+/// | 12 | `1F` | b1 OPEN CHANNEL, b2 CLOSE CHANNEL, b3 RECEIVE DATA, b4 SEND DATA, b5 GET CHANNEL STATUS |
+/// | 13 | `E2` | b8–b6 = 7: number of channels ([`gateway::MAX_CHANNELS`]); b2 GPRS ([`Facility::GPRS`](crate::wire::cat::Facility::GPRS)): bearer type `02`, packet data. The default bearer (`03`) has no bit of its own |
+/// | 14–16 | `00` | screen height, width and effects: the phone declares no display for the toolkit (no DISPLAY TEXT); no byte declares buffer sizes, which OPEN CHANNEL negotiates |
+/// | 17 | `07` | b1 TCP, UICC in client mode, remote connection; b2 UDP, likewise; b3 TCP, UICC in server mode ([`Facility::TCP_CLIENT_REMOTE`](crate::wire::cat::Facility::TCP_CLIENT_REMOTE), [`Facility::UDP_CLIENT_REMOTE`](crate::wire::cat::Facility::UDP_CLIENT_REMOTE), [`Facility::TCP_SERVER`](crate::wire::cat::Facility::TCP_SERVER)) |
 pub const TERMINAL_PROFILE: [u8; 17] = [
     0x03, // byte 1: b1 profile download, b2 SMS-PP data download
     0x00,
     0x00,
+    0x00, // bytes 2-4
+    0x01, // byte 5: b1 SET UP EVENT LIST
+    0x0C, // byte 6: b3 data available, b4 channel status
     0x00,
     0x00,
     0x00,
     0x00,
-    0x00,
-    0x00,
-    0x00,
-    0x00,                       // bytes 2-11
-    0x01,                       // byte 12: b1 OPEN CHANNEL
-    gateway::MAX_CHANNELS << 5, // byte 13: b8-b6 number of channels
+    0x00,                                // bytes 7-11
+    0x1F, // byte 12: b1-b5 OPEN/CLOSE CHANNEL, RECEIVE/SEND DATA, GET CHANNEL STATUS
+    (gateway::MAX_CHANNELS << 5) | 0x02, // byte 13: b8-b6 number of channels, b2 GPRS
     0x00,
     0x00,
     0x00, // bytes 14-16
-    0x04, // byte 17: b3 TCP, UICC in server mode
+    0x07, // byte 17: b1 TCP client remote, b2 UDP client remote, b3 TCP server
 ];
 
 /// Short messages that can wait in the phone for the card; more are refused with
@@ -140,6 +166,12 @@ pub enum PhoneState {
     ExpectProactiveCommand,
     /// A TERMINAL RESPONSE is at the card.
     ExpectTerminalResponseStatus,
+    /// A proactive command waits for the network before it can be answered: OPEN
+    /// CHANNEL with immediate link establishment, or the SEND DATA that sets up an
+    /// on-demand link (see [`bip`]).
+    ExpectNetwork,
+    /// An event download (ENVELOPE `D6`) is at the card.
+    ExpectEventStatus,
     /// Start-up stopped; the reason in words.
     Failed(String),
 }
@@ -211,6 +243,20 @@ pub struct Phone {
     gateway: Gateway,
     /// What the phone did with the last proactive command, in words.
     last_proactive: Option<String>,
+    /// Requests for the network side made before a restart, not taken yet.
+    unsent_requests: Vec<NetRequest>,
+    /// The events the card asked for in SET UP EVENT LIST.
+    event_list: Vec<Event>,
+    /// Event downloads waiting for the card to be free.
+    events: VecDeque<PendingEvent>,
+    /// The event download at the card.
+    event_in_flight: Option<PendingEvent>,
+    /// The card answered `93 00` to an event: no event until the phone's next step.
+    events_paused: bool,
+    /// The proactive command whose TERMINAL RESPONSE waits for the network.
+    held: Option<Held>,
+    /// How the last event download went, in words.
+    last_event: Option<String>,
 }
 
 impl Phone {
@@ -283,8 +329,11 @@ impl Phone {
                     out.push(to_network(Payload::Detach));
                 }
                 let inbox = std::mem::take(&mut self.inbox);
+                self.gateway.shut_down();
+                let requests = self.take_net_requests();
                 *self = Phone::new();
                 self.inbox = inbox;
+                self.unsent_requests = requests;
                 self.state = PhoneState::ExpectAtr;
                 out.push(to_card(Payload::Reset));
                 out
@@ -362,6 +411,7 @@ impl Phone {
             (PhoneState::ExpectTerminalResponseStatus, Payload::Response(bytes)) => {
                 self.terminal_response_status(bytes)
             }
+            (PhoneState::ExpectEventStatus, Payload::Response(bytes)) => self.event_status(bytes),
             // Anything else (a stray ATR, a response with no command outstanding, a user's
             // APDU before start-up is done) is ignored.
             _ => Vec::new(),
@@ -580,6 +630,10 @@ impl Phone {
             }
             None => {
                 self.state = PhoneState::Ready;
+                let events = self.next_event();
+                if !events.is_empty() {
+                    return events;
+                }
                 self.next_waiting()
             }
         }
@@ -627,62 +681,16 @@ impl Phone {
 
     /// Performs a proactive command and answers it (see the module documentation).
     fn perform(&mut self, command: &ProactiveCommand) -> Vec<Message> {
-        let details = command.details();
-        let beyond = |phone: &mut Phone, why: &str| {
-            let response =
-                TerminalResponse::error_for(command, GeneralResult::BEYOND_CAPABILITIES, &[]);
-            let words = format!("{} {why}: result 30", details.command_type);
-            phone.respond(response, words)
-        };
-        if details.command_type != CommandType::OPEN_CHANNEL {
-            return beyond(self, "is beyond the terminal's capabilities");
+        if let Some(out) = self.perform_bip(command) {
+            return out;
         }
-        let Some(transport) = command
-            .transport_level()
-            .filter(|t| t.protocol == TransportProtocol::TCP_SERVER)
-        else {
-            return beyond(self, "is supported in UICC server mode (TCP) only");
-        };
-        let Some(requested) = command.buffer_size() else {
-            let response =
-                TerminalResponse::error_for(command, GeneralResult::DATA_NOT_UNDERSTOOD, &[]);
-            return self.respond(
-                response,
-                "OPEN CHANNEL without buffer size: result 32".into(),
-            );
-        };
-        match self.gateway.listen(transport.port, requested) {
-            Ok(channel) => {
-                let (response, result) = if channel.buffer_size < requested {
-                    let modified = TerminalResponse::error_for(
-                        command,
-                        GeneralResult::PERFORMED_WITH_MODIFICATION,
-                        &[],
-                    );
-                    (modified, "07")
-                } else {
-                    (TerminalResponse::ok_for(command), "00")
-                };
-                let response = response
-                    .with(Object::ChannelStatus(channel.status()))
-                    .with(Object::BufferSize(channel.buffer_size));
-                let words = format!(
-                    "OPEN CHANNEL: channel {} listening on TCP {}, buffer {} bytes: result {result}",
-                    channel.id, channel.port, channel.buffer_size
-                );
-                self.respond(response, words)
-            }
-            Err(error) => {
-                let info = error.additional_info();
-                let response =
-                    TerminalResponse::error_for(command, GeneralResult::BIP_ERROR, &[info]);
-                let words = format!(
-                    "OPEN CHANNEL on TCP {}: result 3A {info:02X}",
-                    transport.port
-                );
-                self.respond(response, words)
-            }
-        }
+        let response =
+            TerminalResponse::error_for(command, GeneralResult::BEYOND_CAPABILITIES, &[]);
+        let words = format!(
+            "{} is beyond the terminal's capabilities: result 30",
+            command.details().command_type
+        );
+        self.respond(response, words)
     }
 
     /// Sends TERMINAL RESPONSE `response`, noting `words`.
@@ -863,7 +871,10 @@ fn inbox_text(sms: &SmsDeliver) -> String {
 
 impl Node for Phone {
     fn handle(&mut self, _now: Instant, message: &Message) -> Vec<Message> {
-        self.react(&message.payload)
+        self.events_paused = false;
+        let mut out = self.react(&message.payload);
+        out.extend(self.next_event());
+        out
     }
 
     fn status_line(&self) -> String {
@@ -885,6 +896,12 @@ impl Node for Phone {
             PhoneState::ExpectTerminalResponseStatus => {
                 "waiting for the card's answer to the TERMINAL RESPONSE".to_string()
             }
+            PhoneState::ExpectNetwork => {
+                "waiting for the network before answering the card".to_string()
+            }
+            PhoneState::ExpectEventStatus => {
+                "event download: waiting for the card's answer".to_string()
+            }
             PhoneState::Failed(reason) => format!("start-up failed: {reason}"),
         };
         if self.attached {
@@ -901,6 +918,9 @@ impl Node for Phone {
         }
         if let Some(words) = &self.last_proactive {
             line.push_str(&format!("; last proactive command: {words}"));
+        }
+        if let Some(words) = &self.last_event {
+            line.push_str(&format!("; last event download: {words}"));
         }
         if let Some(words) = &self.last_download {
             line.push_str(&format!("; last SMS-PP download: {words}"));
@@ -1157,14 +1177,16 @@ mod tests {
         assert!(phone.status_line().contains("fetching a proactive command"));
     }
 
-    /// The TERMINAL PROFILE declares exactly profile download, SMS-PP data download, OPEN
-    /// CHANNEL, TCP in UICC server mode and 7 channels.
+    /// The TERMINAL PROFILE declares exactly profile download, SMS-PP data download, SET
+    /// UP EVENT LIST with the data available and channel status events, the five BIP
+    /// commands, 7 channels on the packet (GPRS) bearer, and TCP / UDP client remote and
+    /// TCP server transports.
     #[test]
     fn terminal_profile_declares_what_the_phone_does() {
         use crate::wire::cat::{Facility, TerminalProfile};
         assert_eq!(
             hex::compact(&TERMINAL_PROFILE),
-            "0300000000000000000000".to_string() + "01E0000000" + "04"
+            "03000000010C0000000000".to_string() + "1FE2000000" + "07"
         );
         let profile = TerminalProfile::new(TERMINAL_PROFILE);
         let declared: Vec<Facility> = (1..=17u8)
@@ -1182,7 +1204,17 @@ mod tests {
         let expected = [
             Facility::PROFILE_DOWNLOAD,
             Facility::SMS_PP_DATA_DOWNLOAD,
+            Facility::SET_UP_EVENT_LIST,
+            Facility::DATA_AVAILABLE_EVENT,
+            Facility::CHANNEL_STATUS_EVENT,
             Facility::OPEN_CHANNEL,
+            Facility::CLOSE_CHANNEL,
+            Facility::RECEIVE_DATA,
+            Facility::SEND_DATA,
+            Facility::GET_CHANNEL_STATUS,
+            Facility::GPRS,
+            Facility::TCP_CLIENT_REMOTE,
+            Facility::UDP_CLIENT_REMOTE,
             Facility::TCP_SERVER,
         ];
         let pairs = |list: &[Facility]| list.iter().map(|f| (f.byte, f.bit)).collect::<Vec<_>>();

@@ -160,6 +160,20 @@ impl EventDownload {
         }
     }
 
+    /// Data available (TS 102 223 §7.5.10): the channel's status and the bytes waiting
+    /// in its Rx buffer (§8.54: `FF` for more than 255), from the terminal.
+    pub fn data_available(status: ChannelStatus, waiting: usize) -> EventDownload {
+        EventDownload::new(Event::DATA_AVAILABLE, DeviceIdentity::TERMINAL)
+            .with(Object::ChannelStatus(status))
+            .with(Object::channel_data_length(waiting))
+    }
+
+    /// Channel status (TS 102 223 §7.5.11): the channel's new status, from the terminal.
+    pub fn channel_status_change(status: ChannelStatus) -> EventDownload {
+        EventDownload::new(Event::CHANNEL_STATUS, DeviceIdentity::TERMINAL)
+            .with(Object::ChannelStatus(status))
+    }
+
     /// Appends a data object.
     pub fn with(mut self, object: impl Into<DataObject>) -> EventDownload {
         self.objects.push(object.into());
@@ -355,6 +369,45 @@ mod tests {
             "D60E99010982028281B8028100B701FF"
         );
         assert_eq!(event.buffer_len(), 16);
+    }
+
+    #[test]
+    fn builders_emit_the_shared_event_vectors_and_parse_them_back() {
+        let cases = [
+            (
+                EventDownload::data_available(
+                    ChannelStatus::new(1, ChannelState::Established, 0),
+                    300,
+                ),
+                "D60E99010982028281B8028100B701FF",
+            ),
+            (
+                EventDownload::channel_status_change(ChannelStatus::new(
+                    1,
+                    ChannelState::Listen,
+                    0,
+                )),
+                "D60B99010A82028281B8024100",
+            ),
+            (
+                EventDownload::channel_status_change(ChannelStatus::new(
+                    1,
+                    ChannelState::Closed,
+                    ChannelStatus::LINK_DROPPED,
+                )),
+                "D60B99010A82028281B8020105",
+            ),
+        ];
+        for (event, vector) in cases {
+            assert_eq!(hex::compact(&event.emit()), vector);
+            assert_eq!(
+                EventDownload::parse(&hex::parse(vector).unwrap()),
+                Ok(event)
+            );
+        }
+        let few =
+            EventDownload::data_available(ChannelStatus::new(2, ChannelState::Established, 0), 7);
+        assert_eq!(few.channel_data_length(), Some(7));
     }
 
     #[test]

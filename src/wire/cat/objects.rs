@@ -198,6 +198,9 @@ named_code!(
 
 impl GeneralResult {
     pub const OK: GeneralResult = GeneralResult(0x00);
+    /// `02`: command performed, with missing information (e.g. RECEIVE DATA returning
+    /// fewer bytes than asked for, TS 102 223 §6.4.29).
+    pub const PERFORMED_WITH_MISSING_INFO: GeneralResult = GeneralResult(0x02);
     /// `07`: command performed with modification (e.g. a smaller buffer size granted).
     pub const PERFORMED_WITH_MODIFICATION: GeneralResult = GeneralResult(0x07);
     pub const TERMINAL_UNABLE: GeneralResult = GeneralResult(0x20);
@@ -629,6 +632,13 @@ fn exact<const N: usize>(value: &[u8], what: &'static str) -> Result<[u8; N], De
 }
 
 impl Object {
+    /// Channel data length (§8.54) for `count` bytes: the count itself up to 254, `FF`
+    /// for 255 or more ("more than 255 bytes" in the standard's words; 255 itself codes
+    /// the same).
+    pub fn channel_data_length(count: usize) -> Object {
+        Object::ChannelDataLength(u8::try_from(count).unwrap_or(0xFF))
+    }
+
     /// Decodes the value of a data object with tag value `tag` (CR bit removed).
     pub fn decode(tag: u16, value: &[u8]) -> Result<Object, DecodeError> {
         Ok(match tag {

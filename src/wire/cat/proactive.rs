@@ -2,9 +2,11 @@
 //! coding in §6.6 and the per-command clauses).
 
 use super::objects::{
-    tag, BearerType, CommandDetails, CommandType, Context, DataObject, DeviceIdentities,
-    DeviceIdentity, Event, Object, TransportLevel, TransportProtocol,
+    tag, BearerDescription, BearerType, CommandDetails, CommandType, Context, DataObject,
+    DeviceIdentities, DeviceIdentity, Event, Object, OtherAddress, TransportLevel,
+    TransportProtocol,
 };
+use super::text;
 use super::{
     describe_template, emit_template, find, first_details, first_devices, parse_template, require,
     template_len,
@@ -160,6 +162,56 @@ impl ProactiveCommand {
             Object::BufferSize(n) => Some(*n),
             _ => None,
         })
+    }
+
+    /// Bearer description (§8.52) of OPEN CHANNEL.
+    pub fn bearer_description(&self) -> Option<&BearerDescription> {
+        find(&self.objects, |o| match o {
+            Object::BearerDescription(b) => Some(b),
+            _ => None,
+        })
+    }
+
+    /// Network access name (§8.61) of OPEN CHANNEL as text (the APN labels of 3GPP TS
+    /// 23.003 §9.1 joined with dots); `None` when absent or when a label runs past the
+    /// end.
+    pub fn network_access_name(&self) -> Option<String> {
+        find(&self.objects, |o| match o {
+            Object::NetworkAccessName(n) => text::network_access_name(n),
+            _ => None,
+        })
+    }
+
+    /// Data destination address of OPEN CHANNEL (§6.6.27): the other address (§8.58)
+    /// that follows the UICC/terminal interface transport level. An other address
+    /// before the transport level (or in a command without one) is the local address.
+    pub fn data_destination_address(&self) -> Option<&OtherAddress> {
+        self.other_address(true)
+    }
+
+    /// Local address of OPEN CHANNEL (§6.6.27): the other address (§8.58) that comes
+    /// before the UICC/terminal interface transport level.
+    pub fn local_address(&self) -> Option<&OtherAddress> {
+        self.other_address(false)
+    }
+
+    /// The first other address after (`after_transport`) or before the transport level.
+    fn other_address(&self, after_transport: bool) -> Option<&OtherAddress> {
+        let transport_at = self
+            .objects
+            .iter()
+            .position(|o| matches!(o.object, Object::TransportLevel(_)));
+        self.objects
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| match transport_at {
+                Some(t) => (*i > t) == after_transport,
+                None => !after_transport,
+            })
+            .find_map(|(_, o)| match &o.object {
+                Object::OtherAddress(a) => Some(a),
+                _ => None,
+            })
     }
 
     /// Event list (§8.25) of SET UP EVENT LIST.
@@ -351,6 +403,11 @@ mod tests {
         )));
         let back = ProactiveCommand::parse(&cmd.emit()).unwrap();
         assert_eq!(back, cmd);
+        assert_eq!(back.network_access_name().as_deref(), Some("internet"));
+        assert_eq!(
+            back.data_destination_address(),
+            Some(&OtherAddress::Ipv4([10, 0, 0, 1].into()))
+        );
         let tree = back.describe();
         assert_eq!(
             tree.find("proactive.network_access_name")
@@ -365,6 +422,57 @@ mod tests {
         assert!(tree
             .find("proactive.command_details.qualifier")
             .is_some_and(|f| f.note.starts_with("immediate link establishment")));
+    }
+
+    #[test]
+    fn tells_the_local_address_from_the_data_destination_address() {
+        let cmd = ProactiveCommand::new(
+            1,
+            CommandType::OPEN_CHANNEL,
+            0x01,
+            DeviceIdentity::UICC,
+            DeviceIdentity::TERMINAL,
+        )
+        .with(Object::BearerDescription(BearerDescription {
+            bearer_type: BearerType::DEFAULT,
+            parameters: vec![],
+        }))
+        .with(Object::BufferSize(1400))
+        .with(Object::OtherAddress(OtherAddress::Ipv4(
+            [192, 0, 2, 7].into(),
+        )))
+        .with(Object::TransportLevel(TransportLevel {
+            protocol: TransportProtocol::UDP_CLIENT_REMOTE,
+            port: 53,
+        }))
+        .with(Object::OtherAddress(OtherAddress::Ipv4(
+            [198, 51, 100, 1].into(),
+        )));
+        let back = ProactiveCommand::parse(&cmd.emit()).unwrap();
+        assert_eq!(
+            back.local_address(),
+            Some(&OtherAddress::Ipv4([192, 0, 2, 7].into()))
+        );
+        assert_eq!(
+            back.data_destination_address(),
+            Some(&OtherAddress::Ipv4([198, 51, 100, 1].into()))
+        );
+        assert_eq!(
+            back.bearer_description().map(|b| b.bearer_type),
+            Some(BearerType::DEFAULT)
+        );
+        assert_eq!(back.network_access_name(), None);
+        // No transport level: an other address is a local address only.
+        let bare = ProactiveCommand::new(
+            1,
+            CommandType::OPEN_CHANNEL,
+            0,
+            DeviceIdentity::UICC,
+            DeviceIdentity::TERMINAL,
+        )
+        .with(Object::OtherAddress(OtherAddress::Empty));
+        assert_eq!(bare.local_address(), Some(&OtherAddress::Empty));
+        assert_eq!(bare.data_destination_address(), None);
     }
 
     #[test]
