@@ -44,6 +44,8 @@
 //! American numbering plan keeps for fiction: [`SERVER_ADDRESS`], [`CENTRE_ADDRESS`],
 //! [`PHONE_NUMBER`].
 
+pub mod tcp;
+
 use crate::sim::{Instant, Message, Node, NodeId, Payload};
 use crate::wire::sms::FailureCause;
 use crate::wire::sms::{
