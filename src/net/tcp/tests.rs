@@ -576,3 +576,27 @@ fn is_deterministic_and_cloneable() {
     assert_eq!(a.ends, b.ends);
     assert_eq!(a.ends[0].clone(), a.ends[0]);
 }
+
+#[test]
+fn a_listener_resends_its_syn_ack_and_returns_to_listen_on_reset() {
+    let mut server = Connection::listen(SERVER, test_config());
+    let mut client = Connection::connect(CLIENT, SERVER, 500, test_config());
+    let syn = client.poll_transmit(Instant::ZERO);
+    server.on_segment(Instant::ZERO, CLIENT, &syn[0], SERVER_ISS);
+    let syn_ack = server.poll_transmit(Instant::ZERO);
+    // The SYN-ACK is lost; the client's SYN comes again and gets it again.
+    server.on_segment(Instant(1), CLIENT, &syn[0], SERVER_ISS);
+    assert_eq!(server.poll_transmit(Instant(1)), syn_ack);
+    assert_eq!(server.stats().retransmissions, 1);
+    let rst = TcpSegment {
+        src_port: CLIENT.port,
+        dst_port: SERVER.port,
+        seq: 501,
+        flags: TcpFlags::RST,
+        ..TcpSegment::default()
+    };
+    server.on_segment(Instant(2), CLIENT, &rst, 0);
+    assert_eq!(server.state(), TcpState::Listen);
+    assert_eq!(server.remote(), None);
+    assert!(server.take_events().is_empty());
+}
