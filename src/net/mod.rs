@@ -44,7 +44,9 @@
 //! American numbering plan keeps for fiction: [`SERVER_ADDRESS`], [`CENTRE_ADDRESS`],
 //! [`PHONE_NUMBER`].
 
+pub mod host;
 pub mod ip;
+pub mod tcp;
 
 use crate::sim::{Action, Instant, Message, Node, NodeId, Payload};
 use crate::wire::sms::FailureCause;

@@ -12,6 +12,7 @@ use crate::wire::cat::{
     Envelope, EventDownload, ProactiveCommand, SmsPpDownload, TerminalProfile, TerminalResponse,
 };
 use crate::wire::field::FieldFill;
+use crate::wire::ipv4::Ipv4Packet;
 use crate::wire::{ber_tlv, fcp, hex, DecodeError, Field};
 use serde::Serialize;
 
@@ -28,6 +29,8 @@ pub enum Kind {
     Envelope,
     TerminalResponse,
     BerTlv,
+    /// An IPv4 packet without options, TCP or UDP decoded inside.
+    Ipv4Packet,
 }
 
 impl Kind {
@@ -43,6 +46,7 @@ impl Kind {
             Kind::Envelope => "envelope",
             Kind::TerminalResponse => "terminal response",
             Kind::BerTlv => "BER-TLV",
+            Kind::Ipv4Packet => "IPv4 packet",
         }
     }
 }
@@ -57,12 +61,17 @@ impl Kind {
 /// | `D2`–`DF` otherwise | other CAT envelope, generic (TS 101 220 §7.2 template names) |
 /// | `01` or `81`, then `03` or nothing | terminal response (command details tag first, TS 102 223 §6.8) |
 /// | `3B` or `3F` | ATR (TS byte, ISO/IEC 7816-3 §8.1) |
+/// | `45` | IPv4 packet without options (version 4, IHL 5; RFC 791 §3.1), its TCP segment or UDP datagram nested |
 /// | any other byte with b6 set (constructed tag, e.g. `62`, `6F`, `61`, `A5`), except `A0` | BER-TLV tree; `62` through the FCP decoder (TS 102 221 §11.1.1.3) |
 /// | anything else, 4 bytes or more | command APDU, data decoded by instruction ([`command_apdu`]) |
 ///
 /// `01`/`81` followed by a byte other than `03` is a command APDU on logical channel 1
 /// (CLA `01` or `81`), and `A0` is the GSM class byte of 3GPP TS 51.011, so both go to
-/// the APDU decoder. A response APDU cannot be told from its bytes alone: use
+/// the APDU decoder. A command APDU of class `45` (logical channel 9) looks like an
+/// IPv4 packet and is decoded as one: use [`command_apdu`] for it; an IPv4 packet with
+/// options (`46`–`4F`) is not recognised here: use [`Ipv4Packet::describe`]. A TCP or
+/// UDP payload that does not decode leaves the IPv4 header decoded with an
+/// `ipv4.undecodable` field carrying the error. A response APDU cannot be told from its bytes alone: use
 /// [`response_apdu`]. Fewer than 4 bytes matching no row is [`DecodeError::Unrecognised`].
 pub fn auto(bytes: &[u8]) -> Result<(Kind, Field), DecodeError> {
     let Some(&first) = bytes.first() else {
@@ -78,11 +87,12 @@ pub fn auto(bytes: &[u8]) -> Result<(Kind, Field), DecodeError> {
             TerminalResponse::parse(bytes)?.describe(),
         )),
         0x3B | 0x3F => Ok((Kind::Atr, atr(bytes)?)),
+        0x45 => Ok((Kind::Ipv4Packet, Ipv4Packet::describe(bytes)?)),
         _ if first & 0x20 != 0 && first != 0xA0 => Ok((Kind::BerTlv, ber_tlv_tree(bytes)?)),
         _ if bytes.len() >= 4 => Ok((Kind::CommandApdu, command_apdu(bytes)?)),
         _ => Err(DecodeError::Unrecognised {
             detail: format!(
-                "{} byte(s) starting {first:02X}: not a CAT template (D0-DF), terminal response (01/81 03), ATR (3B/3F) or BER-TLV (constructed tag), and too short for a command APDU (4 bytes or more)",
+                "{} byte(s) starting {first:02X}: not a CAT template (D0-DF), terminal response (01/81 03), ATR (3B/3F), IPv4 packet (45) or BER-TLV (constructed tag), and too short for a command APDU (4 bytes or more)",
                 bytes.len()
             ),
         }),

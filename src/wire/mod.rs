@@ -15,9 +15,12 @@ pub mod error;
 pub mod fcp;
 pub mod field;
 pub mod hex;
+pub mod ipv4;
 pub mod ota;
 pub mod sms;
 pub mod status;
+pub mod tcp;
+pub mod udp;
 
 pub use error::DecodeError;
 pub use field::Field;
