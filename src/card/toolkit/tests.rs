@@ -105,14 +105,31 @@ fn fetch_apdu(len: usize) -> String {
     format!("80120000{:02X}", len % 256)
 }
 
-/// A powered card that received [`full_profile`].
+/// A powered card that received [`full_profile`] and had the SET UP EVENT LIST it
+/// raised for the BIP events performed: nothing pending.
 fn card() -> Card {
     let mut card = Card::new();
     card.power_on().expect("the card answers the reset");
+    let list = crate::card::bip::event_list(1);
     assert_eq!(
         send(&mut card, &terminal_profile_apdu(&full_profile())),
-        "9000"
+        pending_sw(&list)
     );
+    fetch(&mut card, &list);
+    let ok = TerminalResponse::ok_for(&list);
+    assert_eq!(send(&mut card, &terminal_response_apdu(&ok)), "9000");
+    card
+}
+
+/// A powered card whose profile declares the channel status event but not data
+/// available: the card raises no SET UP EVENT LIST of its own.
+fn card_without_bip_events() -> Card {
+    let mut card = Card::new();
+    card.power_on().expect("the card answers the reset");
+    let mut profile = full_profile();
+    profile[5] = 0x08;
+    assert_eq!(send(&mut card, &terminal_profile_apdu(&profile)), "9000");
+    assert_eq!(card.toolkit().events(), &[]);
     card
 }
 
@@ -624,7 +641,7 @@ fn sms_pp_download_whose_tpdu_is_no_sms_deliver_gets_6f00() {
 
 #[test]
 fn event_downloads_not_asked_for_are_acknowledged_and_ignored() {
-    let mut card = card();
+    let mut card = card_without_bip_events();
     let data_available = EventDownload::new(Event::DATA_AVAILABLE, DeviceIdentity::TERMINAL)
         .with(Object::ChannelStatus(ChannelStatus::new(
             1,
@@ -643,16 +660,13 @@ fn event_downloads_not_asked_for_are_acknowledged_and_ignored() {
 
 #[test]
 fn event_downloads_asked_for_reach_the_channel_handler_even_when_busy() {
-    let mut card = card();
-    let list = set_up_event_list(1, vec![Event::DATA_AVAILABLE, Event::CHANNEL_STATUS]);
+    let mut card = card_without_bip_events();
+    let list = set_up_event_list(1, vec![Event::CHANNEL_STATUS]);
     card.raise_proactive(list.clone()).unwrap();
     fetch(&mut card, &list);
     let ok = TerminalResponse::ok_for(&list);
     assert_eq!(send(&mut card, &terminal_response_apdu(&ok)), "9000");
-    assert_eq!(
-        card.toolkit().events(),
-        &[Event::DATA_AVAILABLE, Event::CHANNEL_STATUS]
-    );
+    assert_eq!(card.toolkit().events(), &[Event::CHANNEL_STATUS]);
     let command = more_time(2);
     card.raise_proactive(command.clone()).unwrap();
     fetch(&mut card, &command);
@@ -715,8 +729,9 @@ fn raise_is_refused_without_the_profile_bit_and_changes_nothing() {
         Err(Refused::NoTerminalProfile)
     );
     let mut profile = full_profile();
+    profile[4] = 0x00; // no SET UP EVENT LIST
     profile[11] = 0x1E; // no OPEN CHANNEL
-    send(&mut card, &terminal_profile_apdu(&profile));
+    assert_eq!(send(&mut card, &terminal_profile_apdu(&profile)), "9000");
     let before = card.clone();
     assert_eq!(
         card.raise_proactive(open_channel_server(1)),
