@@ -565,3 +565,6 @@ impl Card {
         self.session.bip.pump(&mut self.session.toolkit);
     }
 }
+
+#[cfg(test)]
+mod tests;

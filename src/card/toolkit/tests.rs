@@ -14,7 +14,7 @@ use crate::wire::hex;
 /// byte 5 SET UP EVENT LIST, byte 6 data available and channel status, byte 8 timers,
 /// byte 12 the five BIP commands, byte 13 GPRS and 2 channels, byte 17 TCP client
 /// remote and TCP in UICC server mode.
-fn full_profile() -> Vec<u8> {
+pub(in crate::card) fn full_profile() -> Vec<u8> {
     let mut p = vec![0u8; 17];
     p[0] = 0x01;
     p[2] = 0xFF;
@@ -85,19 +85,19 @@ fn set_up_event_list(number: u8, events: Vec<Event>) -> ProactiveCommand {
 }
 
 /// The APDU `header` (CLA INS P1 P2, hex) with `data` and its Lc, in hex.
-fn apdu(header: &str, data: &[u8]) -> String {
+pub(in crate::card) fn apdu(header: &str, data: &[u8]) -> String {
     format!("{header}{:02X}{}", data.len(), hex::compact(data))
 }
 
-fn terminal_profile_apdu(profile: &[u8]) -> String {
+pub(in crate::card) fn terminal_profile_apdu(profile: &[u8]) -> String {
     apdu("80100000", profile)
 }
 
-fn terminal_response_apdu(response: &TerminalResponse) -> String {
+pub(in crate::card) fn terminal_response_apdu(response: &TerminalResponse) -> String {
     apdu("80140000", &response.emit())
 }
 
-fn envelope_apdu(data: &[u8]) -> String {
+pub(in crate::card) fn envelope_apdu(data: &[u8]) -> String {
     apdu("80C20000", data)
 }
 
@@ -107,7 +107,7 @@ fn fetch_apdu(len: usize) -> String {
 
 /// A powered card that received [`full_profile`] and had the SET UP EVENT LIST it
 /// raised for the BIP events performed: nothing pending.
-fn card() -> Card {
+pub(in crate::card) fn card() -> Card {
     let mut card = Card::new();
     card.power_on().expect("the card answers the reset");
     let list = crate::card::bip::event_list(1);
@@ -133,7 +133,7 @@ fn card_without_bip_events() -> Card {
     card
 }
 
-fn send(card: &mut Card, apdu: &str) -> String {
+pub(in crate::card) fn send(card: &mut Card, apdu: &str) -> String {
     let bytes = hex::parse(apdu).expect("test APDUs are hex");
     let response = card.process(&bytes).expect("the card answers");
     hex::compact(&response.emit())
@@ -146,12 +146,12 @@ fn refused_unchanged(card: &mut Card, apdu: &str, sw: &str) {
     assert_eq!(*card, before, "{apdu} changed the card");
 }
 
-fn pending_sw(command: &ProactiveCommand) -> String {
+pub(in crate::card) fn pending_sw(command: &ProactiveCommand) -> String {
     format!("91{:02X}", command.buffer_len() % 256)
 }
 
 /// FETCHes the announced `command` and checks the bytes.
-fn fetch(card: &mut Card, command: &ProactiveCommand) {
+pub(in crate::card) fn fetch(card: &mut Card, command: &ProactiveCommand) {
     let expected = format!("{}9000", hex::compact(&command.emit()));
     assert_eq!(send(card, &fetch_apdu(command.buffer_len())), expected);
 }
