@@ -971,10 +971,62 @@ mod tests {
     }
 
     #[test]
+    fn connect_round_trips_and_refuses_bad_parameters() {
+        let connect = Connect {
+            network_access_name: Some(b"\x08internet".to_vec()),
+            buffer_size: Some(512),
+            protocol: TransportProtocol::UDP_CLIENT_REMOTE,
+            ..Connect::tcp(Ipv4Addr::new(192, 0, 2, 1), 8080)
+        };
+        let bytes = connect.emit();
+        assert_eq!(
+            hex::compact(&bytes),
+            "8504C000020180021F908601018102020087090 8696E7465726E6574".replace(' ', "")
+        );
+        assert_eq!(Connect::parse(&bytes), Ok(connect.clone()));
+        let command = AdminCommand::Connect(connect);
+        assert_eq!(next_command(&command.emit()), Ok((command.clone(), 30)));
+        assert_eq!(command.result_tag(), CONNECT_RESULT);
+        for bad in [
+            "80021F90",                     // no address
+            "8504C0000201",                 // no port
+            "8503C00002 80021F90",          // address of three bytes
+            "8504C0000201 80021F90 860103", // protocol 03
+            "8504C0000201 80021F90 8700",   // empty name
+            "8504C0000201 80021F90 840100", // a server-mode parameter
+        ] {
+            assert!(
+                matches!(
+                    Connect::parse(&hex::parse(bad).unwrap()),
+                    Err(FormatError::BadFormat(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn connect_channel_is_the_client_mode_template() {
+        let connect = Connect::tcp(Ipv4Addr::new(10, 1, 2, 3), 443);
+        let command = connect_channel(5, &connect, 1400);
+        assert_eq!(
+            hex::compact(&command.emit()),
+            "D01C810305400182028182350103390205783C030201BB3E05210A010203"
+        );
+        let parsed = ProactiveCommand::parse(&command.emit()).unwrap();
+        assert_eq!(parsed, command);
+    }
+
+    #[test]
     fn describe_names_every_byte() {
-        let data = hex::parse("A1078002 0FA08201 01A000 A500").unwrap();
+        let data = hex::parse("A1078002 0FA08201 01A000 A500 A2068504C0000201").unwrap();
         let field = describe(&data);
-        assert_eq!(field.children.len(), 3);
+        assert_eq!(field.children.len(), 4);
+        assert_eq!(
+            field.find("scws_admin.command3.address").unwrap().value,
+            "192.0.2.1"
+        );
+        assert!(field.children[3].note.contains("mandatory"));
         assert_eq!(
             field.find("scws_admin.command0.port").unwrap().value,
             "4000"
