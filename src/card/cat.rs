@@ -38,6 +38,8 @@
 //!   102 223 §7.5 has the terminal send only the events the list asks for; an event
 //!   download has no response data and no error the terminal acts on, so the card
 //!   acknowledges and drops it, as a card with nothing registered for the event does.
+//!   Likewise a data available or channel status event for a channel the card's BIP
+//!   engine does not know (`bip`): `90 00`, nothing changes.
 //! - A CAT template `D2`–`DF` the card has no application for (menu selection, timer
 //!   expiration, …): `6A 81` function not supported. A data field that is not a CAT
 //!   envelope template (`D1`–`DF`, TS 101 220 §7.2) or does not decode: `6A 80`.
