@@ -373,10 +373,7 @@ impl Bip {
             Some(t) if t.protocol == TransportProtocol::TCP_SERVER => Mode::Server { port: t.port },
             transport => Mode::Client {
                 transport,
-                address: command.objects().iter().find_map(|o| match &o.object {
-                    Object::OtherAddress(a) => Some(a.clone()),
-                    _ => None,
-                }),
+                address: command.data_destination_address().cloned(),
             },
         };
         let mut channel = Channel {

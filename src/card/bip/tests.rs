@@ -25,29 +25,14 @@ fn respond(card: &mut Card, response: &TerminalResponse) -> String {
     send(card, &terminal_response_apdu(response))
 }
 
-fn event(event: Event, status: ChannelStatus, length: Option<u8>) -> String {
-    let mut download =
-        EventDownload::new(event, DeviceIdentity::TERMINAL).with(Object::ChannelStatus(status));
-    if let Some(n) = length {
-        download = download.with(Object::ChannelDataLength(n));
-    }
-    envelope_apdu(&download.emit())
-}
-
-fn data_available(channel: u8, length: u8) -> String {
-    event(
-        Event::DATA_AVAILABLE,
-        ChannelStatus::new(channel, ChannelState::Established, 0),
-        Some(length),
-    )
+fn data_available(channel: u8, length: usize) -> String {
+    let status = ChannelStatus::new(channel, ChannelState::Established, 0);
+    envelope_apdu(&EventDownload::data_available(status, length).emit())
 }
 
 fn channel_status(channel: u8, state: ChannelState, further_info: u8) -> String {
-    event(
-        Event::CHANNEL_STATUS,
-        ChannelStatus::new(channel, state, further_info),
-        None,
-    )
+    let status = ChannelStatus::new(channel, state, further_info);
+    envelope_apdu(&EventDownload::channel_status_change(status).emit())
 }
 
 /// The TERMINAL RESPONSE to RECEIVE DATA: `data`, and `left` bytes still waiting.
@@ -85,10 +70,12 @@ fn server_card(buffer_size: u16) -> Card {
 
 /// Sends `request` as one data available event and one RECEIVE DATA.
 fn request(card: &mut Card, request: &[u8]) -> String {
-    let length = u8::try_from(request.len()).unwrap();
-    let status = send(card, &data_available(1, length));
+    let status = send(card, &data_available(1, request.len()));
     let receive = fetch_announced(card, &status);
-    assert_eq!(receive.channel_data_length(), Some(length));
+    assert_eq!(
+        receive.channel_data_length().map(usize::from),
+        Some(request.len())
+    );
     respond(card, &received(&receive, request, 0))
 }
 
@@ -248,7 +235,7 @@ fn a_request_split_over_two_receive_data_is_answered_once_complete() {
 #[test]
 fn asks_for_at_most_what_one_terminal_response_carries() {
     let mut card = server_card(1400);
-    let status = send(&mut card, &data_available(1, 0xFF));
+    let status = send(&mut card, &data_available(1, 300));
     let receive = fetch_announced(&mut card, &status);
     assert_eq!(receive.channel_data_length(), Some(MAX_RECEIVE));
     let full = received(&receive, &[b'a'; MAX_RECEIVE as usize], 0xFF);

@@ -730,9 +730,7 @@ fn scws_connect_runs_a_client_channel_from_open_to_close() {
     use crate::card::bip::Note;
     use crate::card::http::Exchange;
     use crate::card::toolkit::tests::{card as card_with_bip_events, envelope_apdu};
-    use crate::wire::cat::{
-        ChannelState, ChannelStatus, DeviceIdentity, Event, EventDownload, Object,
-    };
+    use crate::wire::cat::{ChannelState, ChannelStatus, EventDownload, Object};
     let mut card = card_with_bip_events();
     // 192.0.2.1 port 8080, TCP.
     let status = scws(&mut card, SPI2_POR, 1, "A2 0D 8504C0000201 80021F90 860102");
@@ -769,13 +767,8 @@ fn scws_connect_runs_a_client_channel_from_open_to_close() {
 
     // The server answers: data available, RECEIVE DATA, then CLOSE CHANNEL.
     let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-    let available = EventDownload::new(Event::DATA_AVAILABLE, DeviceIdentity::TERMINAL)
-        .with(Object::ChannelStatus(ChannelStatus::new(
-            1,
-            ChannelState::Established,
-            0,
-        )))
-        .with(Object::ChannelDataLength(answer.len() as u8));
+    let established = ChannelStatus::new(1, ChannelState::Established, 0);
+    let available = EventDownload::data_available(established, answer.len());
     let status = send(&mut card, &envelope_apdu(&available.emit()));
     let receive = fetch_announced(&mut card, &status);
     assert_eq!(receive.channel_data_length(), Some(answer.len() as u8));
