@@ -38,6 +38,8 @@
 //!   102 223 §7.5 has the terminal send only the events the list asks for; an event
 //!   download has no response data and no error the terminal acts on, so the card
 //!   acknowledges and drops it, as a card with nothing registered for the event does.
+//!   Likewise a data available or channel status event for a channel the card's BIP
+//!   engine does not know (`bip`): `90 00`, nothing changes.
 //! - A CAT template `D2`–`DF` the card has no application for (menu selection, timer
 //!   expiration, …): `6A 81` function not supported. A data field that is not a CAT
 //!   envelope template (`D1`–`DF`, TS 101 220 §7.2) or does not decode: `6A 80`.
@@ -80,7 +82,8 @@ impl Card {
 
     /// TERMINAL RESPONSE (TS 102 221 §11.2.4, content TS 102 223 §6.8): completes the
     /// command outstanding; the toolkit keeps the result
-    /// ([`super::toolkit::Toolkit::last_completed`]).
+    /// ([`super::toolkit::Toolkit::last_completed`]) and the BIP engine applies it
+    /// (which may raise the channel's next command: `91 XX`).
     pub(super) fn terminal_response(&mut self, channel: u8, command: &CommandApdu) -> Answer {
         basic_channel_only(channel, command)?;
         no_response_data(command)?;
@@ -92,13 +95,14 @@ impl Card {
         }
         let response =
             TerminalResponse::parse(&command.data).map_err(|_| StatusWord::INCORRECT_DATA)?;
-        self.session
-            .toolkit
-            .terminal_response(response)
-            .map_err(|mismatch| match mismatch {
-                Mismatch::NothingOutstanding => StatusWord::CONDITIONS_NOT_SATISFIED,
-                Mismatch::Details { .. } | Mismatch::Devices(_) => StatusWord::INCORRECT_DATA,
-            })?;
+        let completed =
+            self.session.toolkit.terminal_response(response).map_err(
+                |mismatch| match mismatch {
+                    Mismatch::NothingOutstanding => StatusWord::CONDITIONS_NOT_SATISFIED,
+                    Mismatch::Details { .. } | Mismatch::Devices(_) => StatusWord::INCORRECT_DATA,
+                },
+            )?;
+        self.bip_completed(&completed);
         Ok(ResponseApdu::status(StatusWord::NO_ERROR))
     }
 
@@ -117,10 +121,13 @@ impl Card {
                 self.sms_pp_download(&download)
             }
             Some(&EventDownload::TAG) => {
-                // Event download (TS 102 223 §7.5): acknowledged. An event the card did not
-                // ask for in SET UP EVENT LIST is dropped; this card has no channel handler
-                // for data available (§7.5.10) or channel status (§7.5.11) yet either.
-                EventDownload::parse(data).map_err(|_| StatusWord::INCORRECT_DATA)?;
+                // Event download (TS 102 223 §7.5): acknowledged. Data available (§7.5.10)
+                // and channel status (§7.5.11) go to the BIP engine, which drops an event
+                // the card did not ask for in SET UP EVENT LIST or for a channel it does
+                // not know.
+                let download =
+                    EventDownload::parse(data).map_err(|_| StatusWord::INCORRECT_DATA)?;
+                self.bip_event(&download);
                 Ok(ResponseApdu::status(StatusWord::NO_ERROR))
             }
             Some(0xD2..=0xDF) => {

@@ -10,6 +10,8 @@
 //!   family per file; [`usim`] computes AUTHENTICATE;
 //! - [`toolkit`]: the toolkit (CAT) engine, the terminal profile and the proactive
 //!   command queue that FETCH, TERMINAL RESPONSE and ENVELOPE (`cat`) act on;
+//! - [`bip`]: the channels the card opened, driven by TERMINAL RESPONSEs and channel
+//!   events, with [`http`] running on them (the SCWS's responder, the admin client);
 //! - remote administration over the air: `remote` takes the SMS-PP download apart
 //!   (SMS-DELIVER, concatenation), [`ota`] checks the secured packet, then the TAR's
 //!   service runs: [`rfm`] (remote file management scripts) or [`scws_admin`] (the web
@@ -51,10 +53,12 @@
 //! status words chosen for the CAT commands are argued in `cat`.
 
 mod authenticate;
+pub mod bip;
 mod cat;
 mod channels;
 mod file_access;
 pub mod fs;
+pub mod http;
 pub mod inspect;
 mod layout;
 pub mod ota;
@@ -123,6 +127,8 @@ struct Session {
     /// The toolkit engine: terminal profile and proactive commands (a proactive session
     /// ends with the power, TS 102 223 §6.2).
     toolkit: Toolkit,
+    /// The BIP engine: the channels the card opened and what runs on them.
+    bip: bip::Bip,
     /// Segments of concatenated OTA short messages waiting for their siblings (TS
     /// 31.115 §4.3); bounded by [`crate::wire::sms::MAX_PENDING`] messages.
     sms: Reassembler,
@@ -140,6 +146,7 @@ impl Session {
             verified: BTreeSet::new(),
             pending: None,
             toolkit: Toolkit::new(),
+            bip: bip::Bip::default(),
             sms: Reassembler::new(),
             rfm_access: None,
             last_ota: None,
@@ -397,12 +404,14 @@ impl Card {
 
     /// TERMINAL PROFILE (TS 102 221 §11.2.1, content TS 102 223 §5.2): stored and consulted
     /// before the card raises any proactive command. A second one replaces the first
-    /// and changes nothing else.
+    /// and changes nothing else. A profile declaring SET UP EVENT LIST and the BIP
+    /// events gets SET UP EVENT LIST raised (`91 XX`, see [`bip`]).
     fn store_terminal_profile(&mut self, _channel: u8, command: &CommandApdu) -> Answer {
         if command.data.is_empty() {
             return Err(StatusWord::WRONG_LENGTH.into());
         }
         self.session.toolkit.set_profile(&command.data);
+        self.set_up_bip_events();
         Ok(ResponseApdu::status(StatusWord::NO_ERROR))
     }
 }

@@ -24,10 +24,20 @@
 //!                     in a persistent object written through the journal, so that
 //!                     they survive a power cut and apply to every later start. To
 //!                     move the port at once, send A1 then A0 in one packet.
+//! A2 L <parameters>   connect to the administration server (the patent's client-mode
+//!                     embodiment, claim 3): the card raises OPEN CHANNEL in client
+//!                     mode (TS 102 223 §6.4.27.4, default bearer): command details
+//!                     40 01 (immediate link establishment), UICC → terminal, bearer
+//!                     description 35 01 03 (default bearer), buffer size (39), the
+//!                     network access name (47) if given, transport level (3C) 02 TCP
+//!                     client remote or 01 UDP client remote with the server's port,
+//!                     data destination address (3E) 21 + IPv4. Once the link is up
+//!                     the card sends its administration request and reads the answer,
+//!                     then closes the channel (see `crate::card::http`).
 //! ```
 //!
-//! Parameters, each optional and at most once, in any order; an absent parameter takes
-//! the stored setting (built-in values in brackets):
+//! Parameters of A0 and A1, each optional and at most once, in any order; an absent
+//! parameter takes the stored setting (built-in values in brackets):
 //!
 //! ```text
 //! 80 02 pppp   TCP port the card listens on, 0001-FFFF            [0DBC = 3516]
@@ -36,6 +46,19 @@
 //! 83 01 cc     channel preference: 00 any, 01-07 that channel    [00]
 //! 84 01 vv     verification of the server by the gateway:        [00]
 //!              00 none, 01 allow-list, 02 certificate, 03 mutual (both sides)
+//! ```
+//!
+//! Parameters of A2, at most once each, in any order; the tags name the same things as
+//! above, so 82–84 have no place here:
+//!
+//! ```text
+//! 85 04 aaaaaaaa  the server's IPv4 address                       mandatory
+//! 80 02 pppp      the server's port, 0001-FFFF                    mandatory
+//! 86 01 tt        protocol, as the transport level codes it:      [02]
+//!                 02 TCP, 01 UDP (client mode, remote connection)
+//! 81 02 bbbb      buffer size asked, 0001-FFFF                    [the stored setting]
+//! 87 L  nn…       network access name, 1-100 bytes, coded as in   [none: the
+//!                 TS 102 223 §8.61 (labels, TS 23.003 §9.1)        terminal's default]
 //! ```
 //!
 //! IANA registers 3516 for the SCWS over HTTP and 4116 over HTTPS; the port is not
@@ -53,13 +76,14 @@
 //! ```text
 //! B0 01 ss   result of a start (A0)
 //! B1 01 ss   result of a reconfigure (A1)
+//! B2 01 ss   result of a connect (A2)
 //! 90 01 ss   a command that could not be read or is not known (after TS 102 226's
 //!            "bad format" TLV, tag 90)
 //!
 //! ss = 00  done: OPEN CHANNEL raised (the ENVELOPE ends 91 XX) / settings stored
-//!      01  refused: the terminal profile does not declare UICC server mode (OPEN
-//!          CHANNEL, byte 12 b1; TCP in UICC server mode, byte 17 b3; or no channel,
-//!          byte 13 b8-b6)
+//!      01  refused: the terminal profile does not declare the channel asked for
+//!          (OPEN CHANNEL, byte 12 b1; the transport, byte 17: b3 TCP in UICC server
+//!          mode, b1 TCP or b2 UDP in client mode; or no channel, byte 13 b8-b6)
 //!      02  refused: no TERMINAL PROFILE since the card's reset
 //!      03  refused by the toolkit for another reason (e.g. too long)
 //!      10  bad format: a length that runs past the data, a parameter of the wrong
@@ -69,31 +93,41 @@
 //!
 //! The packet itself was received and executed, so the PoR status is `00` even when a
 //! result is not: as for remote file management, the outcome of the commands is in the
-//! additional data.
+//! additional data. The result of A0 and A2 says the OPEN CHANNEL was raised; what the
+//! terminal and the server then do shows in the card's BIP engine
+//! ([`crate::card::Card::bip`]).
 //!
 //! Example: `A0 04 80 02 0F A0` asks the card to listen on port 4000; the PoR carries
 //! `B0 01 00`, and FETCH returns `D0 12 81 03 01 40 00 82 02 81 82 B9 02 05 78 BC 03 03
 //! 0F A0` (command number 01).
 
+use super::bip::Service;
+use super::http::{AdminClient, Responder};
 use super::storage::{PowerLost, Slot, Stored, Transaction};
 use super::toolkit::Refused;
 use super::Card;
 use crate::wire::ber_tlv::Tlv;
 use crate::wire::cat::{
-    CommandType, DeviceIdentity, Object, ProactiveCommand, TransportLevel, TransportProtocol,
+    BearerDescription, BearerType, CommandType, DataObject, DeviceIdentity, Object, OtherAddress,
+    ProactiveCommand, TransportLevel, TransportProtocol,
 };
 use crate::wire::field::FieldFill;
 use crate::wire::{hex, DecodeError, Field};
 use std::fmt;
+use std::net::Ipv4Addr;
 
 /// Command tag: start remote administration (open the listening port).
 pub const START: u8 = 0xA0;
 /// Command tag: reconfigure (store new settings).
 pub const RECONFIGURE: u8 = 0xA1;
+/// Command tag: connect to the administration server (client mode).
+pub const CONNECT: u8 = 0xA2;
 /// Result tag of a start.
 pub const START_RESULT: u8 = 0xB0;
 /// Result tag of a reconfigure.
 pub const RECONFIGURE_RESULT: u8 = 0xB1;
+/// Result tag of a connect.
+pub const CONNECT_RESULT: u8 = 0xB2;
 /// Result tag of a command that could not be read or is unknown.
 pub const BAD_FORMAT: u8 = 0x90;
 
@@ -103,6 +137,12 @@ pub const BUFFER_SIZE: u8 = 0x81;
 pub const SECURE: u8 = 0x82;
 pub const CHANNEL: u8 = 0x83;
 pub const VERIFICATION: u8 = 0x84;
+pub const ADDRESS: u8 = 0x85;
+pub const PROTOCOL: u8 = 0x86;
+pub const NETWORK_ACCESS_NAME: u8 = 0x87;
+
+/// The longest network access name (TS 23.003 §9.1: 100 octets).
+pub const MAX_NETWORK_ACCESS_NAME: usize = 100;
 
 /// The SCWS's port over HTTP (IANA).
 pub const DEFAULT_PORT: u16 = 3516;
@@ -270,79 +310,190 @@ impl Settings {
         out
     }
 
-    /// Reads the parameters of a command template's value.
+    /// Reads the parameters of an A0 or A1 template's value.
     pub fn parse(value: &[u8]) -> Result<Settings, FormatError> {
         let mut settings = Settings::default();
-        let objects = Tlv::parse_all(value).map_err(|e| FormatError::BadFormat(e.to_string()))?;
-        for object in objects {
-            let bad = |detail: &str| {
-                Err(FormatError::BadFormat(format!(
-                    "parameter {:02X}: {detail}",
-                    object.tag.0
-                )))
-            };
-            let repeated = match object.tag.0 {
-                0x80 => settings.port.is_some(),
-                0x81 => settings.buffer_size.is_some(),
-                0x82 => settings.secure.is_some(),
-                0x83 => settings.channel.is_some(),
-                0x84 => settings.verification.is_some(),
-                _ => return bad("unknown parameter"),
-            };
-            if repeated {
-                return bad("given twice");
-            }
-            match (object.tag.0, object.value.as_slice()) {
-                (0x80 | 0x81, [0, 0]) => return bad("0 is not a port or a buffer size"),
-                (0x80, [hi, lo]) => settings.port = Some(u16::from_be_bytes([*hi, *lo])),
-                (0x81, [hi, lo]) => settings.buffer_size = Some(u16::from_be_bytes([*hi, *lo])),
-                (0x82, [flag @ (0 | 1)]) => settings.secure = Some(*flag == 1),
-                (0x83, [channel @ 0..=7]) => settings.channel = Some(*channel),
-                (0x84, [level]) => match Verification::from_byte(*level) {
+        let parameters = parameters(value, &[PORT, BUFFER_SIZE, SECURE, CHANNEL, VERIFICATION])?;
+        for (tag, value) in parameters {
+            match (tag, value.as_slice()) {
+                (PORT, _) => settings.port = Some(nonzero_u16(tag, &value)?),
+                (BUFFER_SIZE, _) => settings.buffer_size = Some(nonzero_u16(tag, &value)?),
+                (SECURE, [flag @ (0 | 1)]) => settings.secure = Some(*flag == 1),
+                (CHANNEL, [channel @ 0..=7]) => settings.channel = Some(*channel),
+                (VERIFICATION, [level]) => match Verification::from_byte(*level) {
                     Some(level) => settings.verification = Some(level),
-                    None => return bad("verification level 00 to 03"),
+                    None => return Err(bad(tag, "verification level 00 to 03")),
                 },
-                (0x80 | 0x81, _) => return bad("two bytes expected"),
-                (_, [_]) => return bad("value out of range"),
-                _ => return bad("one byte expected"),
+                (_, [_]) => return Err(bad(tag, "value out of range")),
+                _ => return Err(bad(tag, "one byte expected")),
             }
         }
         Ok(settings)
     }
 }
 
+/// A parameter that is not right.
+fn bad(tag: u8, detail: &str) -> FormatError {
+    FormatError::BadFormat(format!("parameter {tag:02X}: {detail}"))
+}
+
+/// The parameter TLVs of a command template's value, in order; each tag must be in
+/// `allowed` and appear at most once.
+fn parameters(value: &[u8], allowed: &[u8]) -> Result<Vec<(u8, Vec<u8>)>, FormatError> {
+    let objects = Tlv::parse_all(value).map_err(|e| FormatError::BadFormat(e.to_string()))?;
+    let mut seen: Vec<(u8, Vec<u8>)> = Vec::with_capacity(objects.len());
+    for object in objects {
+        let tag = u8::try_from(object.tag.0)
+            .ok()
+            .filter(|t| allowed.contains(t))
+            .ok_or_else(|| {
+                FormatError::BadFormat(format!("parameter {:02X}: unknown parameter", object.tag.0))
+            })?;
+        if seen.iter().any(|(t, _)| *t == tag) {
+            return Err(bad(tag, "given twice"));
+        }
+        seen.push((tag, object.value));
+    }
+    Ok(seen)
+}
+
+/// A port or a buffer size: two bytes, not 0.
+fn nonzero_u16(tag: u8, value: &[u8]) -> Result<u16, FormatError> {
+    match value {
+        [0, 0] => Err(bad(tag, "0 is not a port or a buffer size")),
+        [hi, lo] => Ok(u16::from_be_bytes([*hi, *lo])),
+        _ => Err(bad(tag, "two bytes expected")),
+    }
+}
+
+/// The parameters of a connect (A2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connect {
+    pub address: Ipv4Addr,
+    pub port: u16,
+    /// [`TransportProtocol::TCP_CLIENT_REMOTE`] or [`TransportProtocol::UDP_CLIENT_REMOTE`].
+    pub protocol: TransportProtocol,
+    /// `None`: the stored setting.
+    pub buffer_size: Option<u16>,
+    /// Coded as in TS 102 223 §8.61.
+    pub network_access_name: Option<Vec<u8>>,
+}
+
+impl Connect {
+    /// A TCP connect to `address`:`port` with the stored buffer size and no network
+    /// access name.
+    pub fn tcp(address: Ipv4Addr, port: u16) -> Connect {
+        Connect {
+            address,
+            port,
+            protocol: TransportProtocol::TCP_CLIENT_REMOTE,
+            buffer_size: None,
+            network_access_name: None,
+        }
+    }
+
+    /// The parameter TLVs: address, port, protocol, then the optional ones.
+    pub fn emit(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut put = |tag: u8, value: &[u8]| {
+            Tlv::new(u32::from(tag), value.to_vec()).emit_into(&mut out);
+        };
+        put(ADDRESS, &self.address.octets());
+        put(PORT, &self.port.to_be_bytes());
+        put(PROTOCOL, &[self.protocol.0]);
+        if let Some(size) = self.buffer_size {
+            put(BUFFER_SIZE, &size.to_be_bytes());
+        }
+        if let Some(name) = &self.network_access_name {
+            put(NETWORK_ACCESS_NAME, name);
+        }
+        out
+    }
+
+    /// Reads the parameters of an A2 template's value.
+    pub fn parse(value: &[u8]) -> Result<Connect, FormatError> {
+        let allowed = [ADDRESS, PORT, PROTOCOL, BUFFER_SIZE, NETWORK_ACCESS_NAME];
+        let (mut address, mut port) = (None, None);
+        let mut connect = Connect::tcp(Ipv4Addr::UNSPECIFIED, 0);
+        for (tag, value) in parameters(value, &allowed)? {
+            match (tag, value.as_slice()) {
+                (ADDRESS, [a, b, c, d]) => address = Some(Ipv4Addr::new(*a, *b, *c, *d)),
+                (ADDRESS, _) => return Err(bad(tag, "four bytes expected")),
+                (PORT, _) => port = Some(nonzero_u16(tag, &value)?),
+                (BUFFER_SIZE, _) => connect.buffer_size = Some(nonzero_u16(tag, &value)?),
+                (PROTOCOL, [code @ (0x01 | 0x02)]) => connect.protocol = TransportProtocol(*code),
+                (PROTOCOL, _) => return Err(bad(tag, "01 (UDP) or 02 (TCP) expected")),
+                (_, name) if (1..=MAX_NETWORK_ACCESS_NAME).contains(&name.len()) => {
+                    connect.network_access_name = Some(value)
+                }
+                _ => return Err(bad(tag, "1 to 100 bytes expected")),
+            }
+        }
+        match (address, port) {
+            (Some(address), Some(port)) => Ok(Connect {
+                address,
+                port,
+                ..connect
+            }),
+            _ => Err(FormatError::BadFormat(
+                "the address (85) and the port (80) are mandatory".into(),
+            )),
+        }
+    }
+
+    /// `address:port`, as the `Host` header names the server.
+    pub fn host(&self) -> String {
+        format!("{}:{}", self.address, self.port)
+    }
+}
+
 /// One administration command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AdminCommand {
     /// `A0`: open the listening port (OPEN CHANNEL in UICC server mode).
     Start(Settings),
     /// `A1`: store new settings.
     Reconfigure(Settings),
+    /// `A2`: connect to the administration server (OPEN CHANNEL in client mode).
+    Connect(Connect),
 }
 
 impl AdminCommand {
     /// The command's template.
     pub fn emit(&self) -> Vec<u8> {
-        let (tag, settings) = match self {
-            AdminCommand::Start(s) => (START, s),
-            AdminCommand::Reconfigure(s) => (RECONFIGURE, s),
+        let (tag, parameters) = match self {
+            AdminCommand::Start(s) => (START, s.emit()),
+            AdminCommand::Reconfigure(s) => (RECONFIGURE, s.emit()),
+            AdminCommand::Connect(c) => (CONNECT, c.emit()),
         };
-        Tlv::new(u32::from(tag), settings.emit()).emit()
+        Tlv::new(u32::from(tag), parameters).emit()
     }
 
     /// The tag of this command's result TLV.
     pub fn result_tag(&self) -> u8 {
-        match self {
-            AdminCommand::Start(_) => START_RESULT,
-            AdminCommand::Reconfigure(_) => RECONFIGURE_RESULT,
-        }
+        result_tag(match self {
+            AdminCommand::Start(_) => START,
+            AdminCommand::Reconfigure(_) => RECONFIGURE,
+            AdminCommand::Connect(_) => CONNECT,
+        })
+    }
+}
+
+/// The result tag of command tag `command` (`B0` for `A0`, …), `90` for no command.
+fn result_tag(command: u8) -> u8 {
+    match command {
+        START => START_RESULT,
+        RECONFIGURE => RECONFIGURE_RESULT,
+        CONNECT => CONNECT_RESULT,
+        _ => BAD_FORMAT,
     }
 }
 
 /// Why a command could not be taken.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormatError {
-    /// A TLV that does not parse, or a bad parameter (in [`Settings::parse`]).
+    /// A TLV that does not parse, or a bad parameter (in [`Settings::parse`],
+    /// [`Connect::parse`]).
     BadFormat(String),
     /// A command template whose parameters are bad.
     BadParameters { command: u8, detail: String },
@@ -362,11 +513,7 @@ impl FormatError {
     /// The tag of the result TLV: the command's when it could be told, else `90`.
     pub fn result_tag(&self) -> u8 {
         match self {
-            FormatError::BadParameters { command: START, .. } => START_RESULT,
-            FormatError::BadParameters {
-                command: RECONFIGURE,
-                ..
-            } => RECONFIGURE_RESULT,
+            FormatError::BadParameters { command, .. } => result_tag(*command),
             _ => BAD_FORMAT,
         }
     }
@@ -388,7 +535,7 @@ impl fmt::Display for FormatError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AdminStatus {
     Done,
-    ServerModeNotDeclared,
+    ChannelNotDeclared,
     NoTerminalProfile,
     ToolkitRefused,
     BadFormat,
@@ -399,7 +546,7 @@ impl AdminStatus {
     pub fn byte(self) -> u8 {
         match self {
             AdminStatus::Done => 0x00,
-            AdminStatus::ServerModeNotDeclared => 0x01,
+            AdminStatus::ChannelNotDeclared => 0x01,
             AdminStatus::NoTerminalProfile => 0x02,
             AdminStatus::ToolkitRefused => 0x03,
             AdminStatus::BadFormat => 0x10,
@@ -410,7 +557,7 @@ impl AdminStatus {
     pub fn from_byte(byte: u8) -> Option<AdminStatus> {
         Some(match byte {
             0x00 => AdminStatus::Done,
-            0x01 => AdminStatus::ServerModeNotDeclared,
+            0x01 => AdminStatus::ChannelNotDeclared,
             0x02 => AdminStatus::NoTerminalProfile,
             0x03 => AdminStatus::ToolkitRefused,
             0x10 => AdminStatus::BadFormat,
@@ -422,8 +569,8 @@ impl AdminStatus {
     pub fn meaning(self) -> &'static str {
         match self {
             AdminStatus::Done => "done",
-            AdminStatus::ServerModeNotDeclared => {
-                "refused: the terminal profile does not declare UICC server mode"
+            AdminStatus::ChannelNotDeclared => {
+                "refused: the terminal profile does not declare the channel (UICC server mode or client mode)"
             }
             AdminStatus::NoTerminalProfile => "refused: no TERMINAL PROFILE since the reset",
             AdminStatus::ToolkitRefused => "refused by the toolkit",
@@ -436,7 +583,7 @@ impl AdminStatus {
     fn refused(refused: &Refused) -> AdminStatus {
         match refused {
             Refused::NoTerminalProfile => AdminStatus::NoTerminalProfile,
-            Refused::NotDeclared(_) | Refused::NoChannels => AdminStatus::ServerModeNotDeclared,
+            Refused::NotDeclared(_) | Refused::NoChannels => AdminStatus::ChannelNotDeclared,
             _ => AdminStatus::ToolkitRefused,
         }
     }
@@ -445,28 +592,20 @@ impl AdminStatus {
 /// Reads the first command of `data`; returns it and the bytes it took.
 pub fn next_command(data: &[u8]) -> Result<(AdminCommand, usize), FormatError> {
     let (tlv, used) = Tlv::parse(data).map_err(|e| FormatError::BadFormat(e.to_string()))?;
-    let settings = match tlv.tag.0 {
-        0xA0 | 0xA1 => Settings::parse(&tlv.value).map_err(|error| {
-            let detail = match error {
-                FormatError::BadFormat(detail) => detail,
-                other => other.to_string(),
-            };
-            FormatError::BadParameters {
-                command: if tlv.tag.0 == 0xA0 {
-                    START
-                } else {
-                    RECONFIGURE
-                },
-                detail,
-            }
-        })?,
-        other => return Err(FormatError::UnknownCommand(other)),
+    let parsed = match u8::try_from(tlv.tag.0) {
+        Ok(START) => Settings::parse(&tlv.value).map(AdminCommand::Start),
+        Ok(RECONFIGURE) => Settings::parse(&tlv.value).map(AdminCommand::Reconfigure),
+        Ok(CONNECT) => Connect::parse(&tlv.value).map(AdminCommand::Connect),
+        _ => return Err(FormatError::UnknownCommand(tlv.tag.0)),
     };
-    let command = if tlv.tag.0 == 0xA0 {
-        AdminCommand::Start(settings)
-    } else {
-        AdminCommand::Reconfigure(settings)
-    };
+    let command = parsed.map_err(|error| FormatError::BadParameters {
+        // The tag is a one-byte command tag here.
+        command: u8::try_from(tlv.tag.0).unwrap_or_default(),
+        detail: match error {
+            FormatError::BadFormat(detail) => detail,
+            other => other.to_string(),
+        },
+    })?;
     Ok((command, used))
 }
 
@@ -486,6 +625,46 @@ pub fn open_channel(number: u8, config: &ScwsConfig) -> ProactiveCommand {
         protocol: TransportProtocol::TCP_SERVER,
         port: config.port,
     }))
+}
+
+/// An object with the comprehension required flag clear, as the OPEN CHANNEL
+/// sequences of TS 102 384 §27.22.4.27 send them.
+fn cr_clear(object: Object) -> DataObject {
+    DataObject {
+        cr: false,
+        ..DataObject::from(object)
+    }
+}
+
+/// OPEN CHANNEL in client mode for `connect` (TS 102 223 §6.4.27.4, §6.6.27 on the
+/// default bearer): qualifier `01` (immediate link establishment), UICC → terminal,
+/// bearer description `35 01 03` (default bearer), buffer size `buffer_size`, the
+/// network access name if any, transport level (TCP or UDP client, remote connection)
+/// with the server's port, data destination address `3E 05 21` + IPv4.
+pub fn connect_channel(number: u8, connect: &Connect, buffer_size: u16) -> ProactiveCommand {
+    let mut command = ProactiveCommand::new(
+        number,
+        CommandType::OPEN_CHANNEL,
+        0x01,
+        DeviceIdentity::UICC,
+        DeviceIdentity::TERMINAL,
+    )
+    .with(cr_clear(Object::BearerDescription(BearerDescription {
+        bearer_type: BearerType::DEFAULT,
+        parameters: Vec::new(),
+    })))
+    .with(cr_clear(Object::BufferSize(buffer_size)));
+    if let Some(name) = &connect.network_access_name {
+        command = command.with(cr_clear(Object::NetworkAccessName(name.clone())));
+    }
+    command
+        .with(cr_clear(Object::TransportLevel(TransportLevel {
+            protocol: connect.protocol,
+            port: connect.port,
+        })))
+        .with(cr_clear(Object::OtherAddress(OtherAddress::Ipv4(
+            connect.address,
+        ))))
 }
 
 impl Card {
@@ -520,14 +699,22 @@ impl Card {
 
     fn admin_command(&mut self, command: &AdminCommand) -> Result<AdminStatus, PowerLost> {
         let stored = self.scws_config();
+        let number = self.session.toolkit.next_number();
+        let raised = |result: Result<(), Refused>| match result {
+            Ok(()) => AdminStatus::Done,
+            Err(refused) => AdminStatus::refused(&refused),
+        };
         Ok(match command {
             AdminCommand::Start(settings) => {
                 let config = settings.apply(stored);
-                let number = self.session.toolkit.next_number();
-                match self.raise_proactive(open_channel(number, &config)) {
-                    Ok(()) => AdminStatus::Done,
-                    Err(refused) => AdminStatus::refused(&refused),
-                }
+                let scws = Service::Scws(Responder::new());
+                raised(self.open_channel(open_channel(number, &config), scws))
+            }
+            AdminCommand::Connect(connect) => {
+                let size = connect.buffer_size.unwrap_or(stored.buffer_size);
+                let agent = format!("//se-id/iccid/{}", self.profile.iccid.as_str());
+                let client = Service::Admin(AdminClient::new(connect.host(), agent));
+                raised(self.open_channel(connect_channel(number, connect, size), client))
             }
             AdminCommand::Reconfigure(settings) => {
                 let config = settings.apply(stored);
@@ -568,6 +755,10 @@ pub fn describe(data: &[u8]) -> Field {
                 "Reconfigure",
                 "S600: the settings are stored for every later start",
             ),
+            0xA2 => (
+                "Connect to the administration server",
+                "client mode: OPEN CHANNEL to the server's address and port",
+            ),
             _ => ("Unknown command", "the card answers 90 01 11"),
         };
         let field = root
@@ -580,8 +771,8 @@ pub fn describe(data: &[u8]) -> Field {
         field
             .child("length", "Length", at + tag_len, header - tag_len)
             .with_value(tlv.value.len().to_string());
-        if matches!(tlv.tag.0, 0xA0 | 0xA1) {
-            describe_parameters(field, &tlv.value, at + header);
+        if matches!(tlv.tag.0, 0xA0..=0xA2) {
+            describe_parameters(field, tlv.tag.0, &tlv.value, at + header);
         } else if !tlv.value.is_empty() {
             field
                 .child("value", "Value", at + header, tlv.value.len())
@@ -593,8 +784,12 @@ pub fn describe(data: &[u8]) -> Field {
     root
 }
 
-fn describe_parameters(parent: &mut Field, value: &[u8], start: usize) {
-    if let Err(error) = Settings::parse(value) {
+fn describe_parameters(parent: &mut Field, command: u32, value: &[u8], start: usize) {
+    let checked = match command {
+        0xA2 => Connect::parse(value).err(),
+        _ => Settings::parse(value).err(),
+    };
+    if let Some(error) = checked {
         parent.note = format!("{error}; the card answers 10");
     }
     let Ok(objects) = Tlv::parse_spanned(value, start) else {
@@ -613,6 +808,9 @@ fn describe_parameters(parent: &mut Field, value: &[u8], start: usize) {
             0x82 => ("secure", "Secure"),
             0x83 => ("channel", "Channel preference"),
             0x84 => ("verification", "Verification level"),
+            0x85 => ("address", "Server IPv4 address"),
+            0x86 => ("protocol", "Protocol"),
+            0x87 => ("network_access_name", "Network access name"),
             _ => ("unknown", "Unknown parameter"),
         };
         let value = match (tlv.tag.0, tlv.value.as_slice()) {
@@ -625,6 +823,11 @@ fn describe_parameters(parent: &mut Field, value: &[u8], start: usize) {
                 Some(v) => format!("{level:02X} {}", v.name()),
                 None => format!("{level:02X} out of range"),
             },
+            (0x85, [a, b, c, d]) => Ipv4Addr::new(*a, *b, *c, *d).to_string(),
+            (0x86, [0x01]) => "01 UDP".into(),
+            (0x86, [0x02]) => "02 TCP".into(),
+            (0x87, name) => crate::wire::cat::text::network_access_name(name)
+                .unwrap_or_else(|| hex::spaced(name)),
             _ => hex::spaced(&tlv.value),
         };
         parent
@@ -647,6 +850,7 @@ pub fn describe_response(data: &[u8]) -> Result<Field, DecodeError> {
         let label = match tlv.tag.0 {
             0xB0 => "Result of start",
             0xB1 => "Result of reconfigure",
+            0xB2 => "Result of connect",
             0x90 => "Bad format",
             _ => "Unknown result",
         };
@@ -757,8 +961,8 @@ mod tests {
         let (second, _) = next_command(&data[used..]).unwrap();
         assert_eq!(second, AdminCommand::Start(Settings::default()));
         assert_eq!(
-            next_command(&hex::parse("A20100").unwrap()),
-            Err(FormatError::UnknownCommand(0xA2))
+            next_command(&hex::parse("A50100").unwrap()),
+            Err(FormatError::UnknownCommand(0xA5))
         );
         assert!(matches!(
             next_command(&hex::parse("A005").unwrap()),
@@ -767,10 +971,62 @@ mod tests {
     }
 
     #[test]
+    fn connect_round_trips_and_refuses_bad_parameters() {
+        let connect = Connect {
+            network_access_name: Some(b"\x08internet".to_vec()),
+            buffer_size: Some(512),
+            protocol: TransportProtocol::UDP_CLIENT_REMOTE,
+            ..Connect::tcp(Ipv4Addr::new(192, 0, 2, 1), 8080)
+        };
+        let bytes = connect.emit();
+        assert_eq!(
+            hex::compact(&bytes),
+            "8504C000020180021F908601018102020087090 8696E7465726E6574".replace(' ', "")
+        );
+        assert_eq!(Connect::parse(&bytes), Ok(connect.clone()));
+        let command = AdminCommand::Connect(connect);
+        assert_eq!(next_command(&command.emit()), Ok((command.clone(), 30)));
+        assert_eq!(command.result_tag(), CONNECT_RESULT);
+        for bad in [
+            "80021F90",                     // no address
+            "8504C0000201",                 // no port
+            "8503C00002 80021F90",          // address of three bytes
+            "8504C0000201 80021F90 860103", // protocol 03
+            "8504C0000201 80021F90 8700",   // empty name
+            "8504C0000201 80021F90 840100", // a server-mode parameter
+        ] {
+            assert!(
+                matches!(
+                    Connect::parse(&hex::parse(bad).unwrap()),
+                    Err(FormatError::BadFormat(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn connect_channel_is_the_client_mode_template() {
+        let connect = Connect::tcp(Ipv4Addr::new(10, 1, 2, 3), 443);
+        let command = connect_channel(5, &connect, 1400);
+        assert_eq!(
+            hex::compact(&command.emit()),
+            "D01C810305400182028182350103390205783C030201BB3E05210A010203"
+        );
+        let parsed = ProactiveCommand::parse(&command.emit()).unwrap();
+        assert_eq!(parsed, command);
+    }
+
+    #[test]
     fn describe_names_every_byte() {
-        let data = hex::parse("A1078002 0FA08201 01A000 A200").unwrap();
+        let data = hex::parse("A1078002 0FA08201 01A000 A500 A2068504C0000201").unwrap();
         let field = describe(&data);
-        assert_eq!(field.children.len(), 3);
+        assert_eq!(field.children.len(), 4);
+        assert_eq!(
+            field.find("scws_admin.command3.address").unwrap().value,
+            "192.0.2.1"
+        );
+        assert!(field.children[3].note.contains("mandatory"));
         assert_eq!(
             field.find("scws_admin.command0.port").unwrap().value,
             "4000"

@@ -439,4 +439,4 @@ impl Toolkit {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

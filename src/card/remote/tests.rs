@@ -716,6 +716,112 @@ fn scws_reconfigure_is_stored_and_survives_a_reset() {
     );
 }
 
+/// FETCHes the command `status` (`91 XX`) announces.
+fn fetch_announced(card: &mut Card, status: &str) -> ProactiveCommand {
+    assert!(status.starts_with("91"), "nothing announced: {status}");
+    let reply = send(card, &format!("80120000{}", &status[2..]));
+    let (body, sw) = reply.split_at(reply.len() - 4);
+    assert_eq!(sw, "9000");
+    ProactiveCommand::parse(&hex::parse(body).unwrap()).unwrap()
+}
+
+#[test]
+fn scws_connect_runs_a_client_channel_from_open_to_close() {
+    use crate::card::bip::Note;
+    use crate::card::http::Exchange;
+    use crate::card::toolkit::tests::{card as card_with_bip_events, envelope_apdu};
+    use crate::wire::cat::{ChannelState, ChannelStatus, EventDownload, Object};
+    let mut card = card_with_bip_events();
+    // 192.0.2.1 port 8080, TCP.
+    let status = scws(&mut card, SPI2_POR, 1, "A2 0D 8504C0000201 80021F90 860102");
+    let (por, sw) = get_response(&mut card, &status);
+    assert_eq!(hex::compact(&open(&por, KVN1_AES, SPI2_POR).data), "B20100");
+    // Command 01 was the SET UP EVENT LIST.
+    let open_channel = fetch_announced(&mut card, &sw);
+    assert_eq!(
+        hex::compact(&open_channel.emit()),
+        "D01C810302400182028182350103390205783C03021F903E0521C0000201"
+    );
+    let opened = TerminalResponse::ok_for(&open_channel)
+        .with(Object::ChannelStatus(ChannelStatus::new(
+            1,
+            ChannelState::Established,
+            0,
+        )))
+        .with(Object::BufferSize(1400));
+    let status = send(&mut card, &apdu("80140000", &opened.emit()));
+
+    // The link is up: the request goes in one SEND DATA, sent immediately.
+    let request = fetch_announced(&mut card, &status);
+    assert_eq!(request.details().command_type, CommandType::SEND_DATA);
+    assert_eq!(request.details().qualifier, 0x01);
+    let expected = format!(
+        "POST /admin HTTP/1.1\r\nHost: 192.0.2.1:8080\r\nX-Admin-Protocol: \
+         globalplatform-remote-admin/1.0\r\nX-Admin-From: //se-id/iccid/{}\r\n\
+         Content-Length: 0\r\n\r\n",
+        card.profile().iccid.as_str()
+    );
+    assert_eq!(request.channel_data(), Some(expected.as_bytes()));
+    let sent = TerminalResponse::ok_for(&request).with(Object::ChannelDataLength(0xFF));
+    assert_eq!(send(&mut card, &apdu("80140000", &sent.emit())), "9000");
+
+    // The server answers: data available, RECEIVE DATA, then CLOSE CHANNEL.
+    let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let established = ChannelStatus::new(1, ChannelState::Established, 0);
+    let available = EventDownload::data_available(established, answer.len());
+    let status = send(&mut card, &envelope_apdu(&available.emit()));
+    let receive = fetch_announced(&mut card, &status);
+    assert_eq!(receive.channel_data_length(), Some(answer.len() as u8));
+    let received = TerminalResponse::ok_for(&receive)
+        .with(Object::ChannelData(answer.to_vec()))
+        .with(Object::ChannelDataLength(0));
+    let status = send(&mut card, &apdu("80140000", &received.emit()));
+    let close = fetch_announced(&mut card, &status);
+    assert_eq!(hex::compact(&close.emit()), "D009810305410082028121");
+    let closed = TerminalResponse::ok_for(&close);
+    assert_eq!(send(&mut card, &apdu("80140000", &closed.emit())), "9000");
+    assert_eq!(card.bip().channels().count(), 0);
+    assert!(card.bip().notes().any(|note| *note
+        == Note::Exchange {
+            channel: 1,
+            exchange: Exchange {
+                request: "POST /admin".into(),
+                status: 200
+            }
+        }));
+}
+
+#[test]
+fn scws_connect_results_follow_the_module_convention() {
+    // UDP is not in this terminal profile (byte 17 b2).
+    let mut card = card();
+    let status = scws(&mut card, SPI2_POR, 1, "A2 0D 8504C0000201 80021F90 860101");
+    let (por, sw) = get_response(&mut card, &status);
+    assert_eq!(hex::compact(&open(&por, KVN1_AES, SPI2_POR).data), "B20101");
+    assert_eq!(sw, "9000");
+    // No port: bad format; a server-mode parameter: bad format.
+    let status = scws(&mut card, SPI2_POR, 2, "A2 06 8504C0000201");
+    let (por, _) = get_response(&mut card, &status);
+    assert_eq!(hex::compact(&open(&por, KVN1_AES, SPI2_POR).data), "B20110");
+    let status = scws(&mut card, SPI2_POR, 3, "A2 0D 8504C0000201 80021F90 820101");
+    let (por, _) = get_response(&mut card, &status);
+    assert_eq!(hex::compact(&open(&por, KVN1_AES, SPI2_POR).data), "B20110");
+    // With a network access name and a buffer size.
+    let status = scws(
+        &mut card,
+        SPI2_NO_POR,
+        4,
+        "A2 19 8504C0000201 80021F90 81020200 870908696E7465726E6574",
+    );
+    let command = fetch_announced(&mut card, &status);
+    assert_eq!(
+        hex::compact(&command.emit()),
+        "D027810301400182028182350103390202004709 08696E7465726E6574\
+         3C03021F903E0521C0000201"
+            .replace(' ', "")
+    );
+}
+
 // ----- power cuts ----------------------------------------------------------------------
 
 #[test]

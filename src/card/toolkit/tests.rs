@@ -14,7 +14,7 @@ use crate::wire::hex;
 /// byte 5 SET UP EVENT LIST, byte 6 data available and channel status, byte 8 timers,
 /// byte 12 the five BIP commands, byte 13 GPRS and 2 channels, byte 17 TCP client
 /// remote and TCP in UICC server mode.
-fn full_profile() -> Vec<u8> {
+pub(in crate::card) fn full_profile() -> Vec<u8> {
     let mut p = vec![0u8; 17];
     p[0] = 0x01;
     p[2] = 0xFF;
@@ -85,19 +85,19 @@ fn set_up_event_list(number: u8, events: Vec<Event>) -> ProactiveCommand {
 }
 
 /// The APDU `header` (CLA INS P1 P2, hex) with `data` and its Lc, in hex.
-fn apdu(header: &str, data: &[u8]) -> String {
+pub(in crate::card) fn apdu(header: &str, data: &[u8]) -> String {
     format!("{header}{:02X}{}", data.len(), hex::compact(data))
 }
 
-fn terminal_profile_apdu(profile: &[u8]) -> String {
+pub(in crate::card) fn terminal_profile_apdu(profile: &[u8]) -> String {
     apdu("80100000", profile)
 }
 
-fn terminal_response_apdu(response: &TerminalResponse) -> String {
+pub(in crate::card) fn terminal_response_apdu(response: &TerminalResponse) -> String {
     apdu("80140000", &response.emit())
 }
 
-fn envelope_apdu(data: &[u8]) -> String {
+pub(in crate::card) fn envelope_apdu(data: &[u8]) -> String {
     apdu("80C20000", data)
 }
 
@@ -105,18 +105,35 @@ fn fetch_apdu(len: usize) -> String {
     format!("80120000{:02X}", len % 256)
 }
 
-/// A powered card that received [`full_profile`].
-fn card() -> Card {
+/// A powered card that received [`full_profile`] and had the SET UP EVENT LIST it
+/// raised for the BIP events performed: nothing pending.
+pub(in crate::card) fn card() -> Card {
     let mut card = Card::new();
     card.power_on().expect("the card answers the reset");
+    let list = crate::card::bip::event_list(1);
     assert_eq!(
         send(&mut card, &terminal_profile_apdu(&full_profile())),
-        "9000"
+        pending_sw(&list)
     );
+    fetch(&mut card, &list);
+    let ok = TerminalResponse::ok_for(&list);
+    assert_eq!(send(&mut card, &terminal_response_apdu(&ok)), "9000");
     card
 }
 
-fn send(card: &mut Card, apdu: &str) -> String {
+/// A powered card whose profile declares the channel status event but not data
+/// available: the card raises no SET UP EVENT LIST of its own.
+fn card_without_bip_events() -> Card {
+    let mut card = Card::new();
+    card.power_on().expect("the card answers the reset");
+    let mut profile = full_profile();
+    profile[5] = 0x08;
+    assert_eq!(send(&mut card, &terminal_profile_apdu(&profile)), "9000");
+    assert_eq!(card.toolkit().events(), &[]);
+    card
+}
+
+pub(in crate::card) fn send(card: &mut Card, apdu: &str) -> String {
     let bytes = hex::parse(apdu).expect("test APDUs are hex");
     let response = card.process(&bytes).expect("the card answers");
     hex::compact(&response.emit())
@@ -129,12 +146,12 @@ fn refused_unchanged(card: &mut Card, apdu: &str, sw: &str) {
     assert_eq!(*card, before, "{apdu} changed the card");
 }
 
-fn pending_sw(command: &ProactiveCommand) -> String {
+pub(in crate::card) fn pending_sw(command: &ProactiveCommand) -> String {
     format!("91{:02X}", command.buffer_len() % 256)
 }
 
 /// FETCHes the announced `command` and checks the bytes.
-fn fetch(card: &mut Card, command: &ProactiveCommand) {
+pub(in crate::card) fn fetch(card: &mut Card, command: &ProactiveCommand) {
     let expected = format!("{}9000", hex::compact(&command.emit()));
     assert_eq!(send(card, &fetch_apdu(command.buffer_len())), expected);
 }
@@ -624,7 +641,7 @@ fn sms_pp_download_whose_tpdu_is_no_sms_deliver_gets_6f00() {
 
 #[test]
 fn event_downloads_not_asked_for_are_acknowledged_and_ignored() {
-    let mut card = card();
+    let mut card = card_without_bip_events();
     let data_available = EventDownload::new(Event::DATA_AVAILABLE, DeviceIdentity::TERMINAL)
         .with(Object::ChannelStatus(ChannelStatus::new(
             1,
@@ -643,16 +660,13 @@ fn event_downloads_not_asked_for_are_acknowledged_and_ignored() {
 
 #[test]
 fn event_downloads_asked_for_reach_the_channel_handler_even_when_busy() {
-    let mut card = card();
-    let list = set_up_event_list(1, vec![Event::DATA_AVAILABLE, Event::CHANNEL_STATUS]);
+    let mut card = card_without_bip_events();
+    let list = set_up_event_list(1, vec![Event::CHANNEL_STATUS]);
     card.raise_proactive(list.clone()).unwrap();
     fetch(&mut card, &list);
     let ok = TerminalResponse::ok_for(&list);
     assert_eq!(send(&mut card, &terminal_response_apdu(&ok)), "9000");
-    assert_eq!(
-        card.toolkit().events(),
-        &[Event::DATA_AVAILABLE, Event::CHANNEL_STATUS]
-    );
+    assert_eq!(card.toolkit().events(), &[Event::CHANNEL_STATUS]);
     let command = more_time(2);
     card.raise_proactive(command.clone()).unwrap();
     fetch(&mut card, &command);
@@ -715,8 +729,9 @@ fn raise_is_refused_without_the_profile_bit_and_changes_nothing() {
         Err(Refused::NoTerminalProfile)
     );
     let mut profile = full_profile();
+    profile[4] = 0x00; // no SET UP EVENT LIST
     profile[11] = 0x1E; // no OPEN CHANNEL
-    send(&mut card, &terminal_profile_apdu(&profile));
+    assert_eq!(send(&mut card, &terminal_profile_apdu(&profile)), "9000");
     let before = card.clone();
     assert_eq!(
         card.raise_proactive(open_channel_server(1)),
