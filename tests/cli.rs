@@ -719,9 +719,9 @@ fn run_scws_start_scenario_fetches_open_channel_and_answers_listen() {
         "ENVELOPE",
         "GET RESPONSE",
         "FETCH                    80 12 00 00 14",
-        "D0 12 81 03 01 40 00 82 02 81 82 B9 02 05 78 BC 03 03 0D BC 90 00",
+        "D0 12 81 03 02 40 00 82 02 81 82 B9 02 05 78 BC 03 03 0D BC 90 00",
         "TERMINAL RESPONSE",
-        "81 03 01 40 00 82 02 82 81 83 01 00 B8 02 41 00 B9 02 05 78",
+        "81 03 02 40 00 82 02 82 81 83 01 00 B8 02 41 00 B9 02 05 78",
         "90 00",
         "SMS-STATUS-REPORT (00)",
     ];

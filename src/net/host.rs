@@ -154,7 +154,8 @@ impl Host {
         self.address?;
         let local_port = self.ephemeral_port();
         let handle = self.handle();
-        self.sockets.insert(handle, UdpSocket { local_port, remote });
+        self.sockets
+            .insert(handle, UdpSocket { local_port, remote });
         Some(handle)
     }
 
@@ -227,8 +228,8 @@ impl Host {
         let handle = match owner {
             Some(handle) => handle,
             None => {
-                let syn = segment.flags.contains(TcpFlags::SYN)
-                    && !segment.flags.contains(TcpFlags::ACK);
+                let syn =
+                    segment.flags.contains(TcpFlags::SYN) && !segment.flags.contains(TcpFlags::ACK);
                 match self.listening.get(&segment.dst_port).cloned() {
                     Some(config) if syn => {
                         let local = Endpoint {
@@ -303,15 +304,12 @@ impl Host {
     pub fn take_events(&mut self) -> Vec<HostEvent> {
         let mut events = std::mem::take(&mut self.events);
         for (handle, connection) in &mut self.connections {
-            events.extend(
-                connection
-                    .take_events()
-                    .into_iter()
-                    .map(|event| HostEvent::Connection {
-                        handle: *handle,
-                        event,
-                    }),
-            );
+            events.extend(connection.take_events().into_iter().map(|event| {
+                HostEvent::Connection {
+                    handle: *handle,
+                    event,
+                }
+            }));
         }
         events
     }
@@ -342,14 +340,20 @@ impl Host {
             .collect();
         for handle in closed {
             if let Some(mut connection) = self.connections.remove(&handle) {
-                self.events
-                    .extend(connection.take_events().into_iter().map(|event| {
-                        HostEvent::Connection { handle, event }
-                    }));
+                self.events.extend(
+                    connection
+                        .take_events()
+                        .into_iter()
+                        .map(|event| HostEvent::Connection { handle, event }),
+                );
             }
         }
         let mut out: Vec<Message> = packets.into_iter().map(|p| self.to_network(p)).collect();
-        let due = self.connections.values().filter_map(|c| c.next_timeout()).min();
+        let due = self
+            .connections
+            .values()
+            .filter_map(|c| c.next_timeout())
+            .min();
         if let Some(due) = due {
             if self.armed.is_none_or(|armed| due < armed) {
                 self.armed = Some(due);
@@ -371,7 +375,10 @@ impl Host {
 
     fn ephemeral_port(&mut self) -> u16 {
         let port = self.next_port;
-        self.next_port = self.next_port.checked_add(1).unwrap_or(FIRST_EPHEMERAL_PORT);
+        self.next_port = self
+            .next_port
+            .checked_add(1)
+            .unwrap_or(FIRST_EPHEMERAL_PORT);
         port
     }
 

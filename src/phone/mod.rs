@@ -953,13 +953,26 @@ mod tests {
                 "GET RESPONSE",
                 &*timeline.log()[6].title,
                 "TERMINAL PROFILE",
+                "91 0F",
+                "FETCH",
+                "90 00 (+15 bytes)",
+                "TERMINAL RESPONSE",
                 "90 00",
                 "Attach",
             ]
         );
-        assert_eq!(timeline.log()[9].layer, Layer::Sms);
+        // The card asked for the BIP events (SET UP EVENT LIST) as soon as it read the
+        // profile; the phone keeps the list.
         assert_eq!(
-            (timeline.log()[9].from, timeline.log()[9].to),
+            timeline.head().phone().event_list(),
+            [
+                crate::wire::cat::Event::DATA_AVAILABLE,
+                crate::wire::cat::Event::CHANNEL_STATUS
+            ]
+        );
+        assert_eq!(timeline.log()[13].layer, Layer::Sms);
+        assert_eq!(
+            (timeline.log()[13].from, timeline.log()[13].to),
             (NodeId::Phone, NodeId::Network)
         );
         assert!(timeline.head().phone().attached());

@@ -317,7 +317,7 @@ fn scws_start_fetches_open_channel_and_listens_on_3516() {
             "SMS-STATUS-REPORT (00)",
         ]
     );
-    let fetch = &log[index_of(log, "FETCH")..];
+    let fetch = &log[start + index_of(&log[start..], "FETCH")..];
     assert_eq!(fetch[0].bytes, [0x80, 0x12, 0x00, 0x00, 0x14]);
     let d0 = &fetch[1].bytes[..fetch[1].bytes.len() - 2];
     let command = ProactiveCommand::parse(d0).unwrap();
@@ -331,7 +331,7 @@ fn scws_start_fetches_open_channel_and_listens_on_3516() {
     assert_eq!(tr[..5], [0x80, 0x14, 0x00, 0x00, 0x14]);
     assert_eq!(
         tr[5..17],
-        [0x81, 0x03, 0x01, 0x40, 0x00, 0x82, 0x02, 0x82, 0x81, 0x83, 0x01, 0x00]
+        [0x81, 0x03, 0x02, 0x40, 0x00, 0x82, 0x02, 0x82, 0x81, 0x83, 0x01, 0x00]
     );
     assert_eq!(tr[17..21], [0xB8, 0x02, 0x41, 0x00]);
     let response = TerminalResponse::parse(&tr[5..]).unwrap();
@@ -372,10 +372,11 @@ fn a_second_scws_start_on_the_same_port_is_refused_port_not_available() {
     timeline.run(STEP_LIMIT);
     let log = &timeline.log()[before..];
     let tr = &log[index_of(log, "TERMINAL RESPONSE")].bytes;
-    // Command number 02, result 3A 10 (BIP error, port not available).
+    // Command number 03 (01 was SET UP EVENT LIST, 02 the first OPEN CHANNEL), result
+    // 3A 10 (BIP error, port not available).
     assert_eq!(
         tr[5..],
-        [0x81, 0x03, 0x02, 0x40, 0x00, 0x82, 0x02, 0x82, 0x81, 0x83, 0x02, 0x3A, 0x10]
+        [0x81, 0x03, 0x03, 0x40, 0x00, 0x82, 0x02, 0x82, 0x81, 0x83, 0x02, 0x3A, 0x10]
     );
     assert_eq!(timeline.head().phone().gateway().channels().count(), 1);
 }
