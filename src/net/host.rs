@@ -220,11 +220,7 @@ impl Host {
             addr: source,
             port: segment.src_port,
         };
-        let owner = self
-            .connections
-            .iter()
-            .find(|(_, c)| c.local().port == segment.dst_port && c.remote() == Some(remote))
-            .map(|(h, _)| *h);
+        let owner = self.owner(segment.dst_port, remote);
         let handle = match owner {
             Some(handle) => handle,
             None => {
@@ -260,8 +256,17 @@ impl Host {
         }
     }
 
-    /// Answers a segment nobody owns with a RST.
-    fn refuse(&mut self, segment: &TcpSegment, source: [u8; 4]) {
+    /// The connection on local port `port` with `remote`, if any.
+    pub fn owner(&self, port: u16, remote: Endpoint) -> Option<Handle> {
+        self.connections
+            .iter()
+            .find(|(_, c)| c.local().port == port && c.remote() == Some(remote))
+            .map(|(h, _)| *h)
+    }
+
+    /// Answers `segment` from `source` with a RST instead of handling it: for a segment
+    /// nobody owns, and for a SYN the node does not want to accept.
+    pub fn refuse(&mut self, segment: &TcpSegment, source: [u8; 4]) {
         let (Some(reply), Some(address)) = (reset_for(segment), self.address) else {
             return;
         };

@@ -89,6 +89,7 @@
 
 pub mod bip;
 pub mod gateway;
+pub mod link;
 
 use crate::sim::{Action, Instant, Message, Node, NodeId, Payload};
 use crate::wire::apdu::{CommandApdu, ResponseApdu};
@@ -241,6 +242,8 @@ pub struct Phone {
     last_download: Option<String>,
     /// The access gateway's channel table; closed with the power.
     gateway: Gateway,
+    /// The gateway's network side: IP session, connections, admission of servers.
+    net: link::NetSide,
     /// What the phone did with the last proactive command, in words.
     last_proactive: Option<String>,
     /// Requests for the network side made before a restart, not taken yet.
@@ -312,6 +315,12 @@ impl Phone {
     /// The access gateway: the channels the card opened.
     pub fn gateway(&self) -> &Gateway {
         &self.gateway
+    }
+
+    /// The gateway's network side: the IP session and the connections behind the
+    /// channels.
+    pub fn net(&self) -> &link::NetSide {
+        &self.net
     }
 
     /// What the phone did with the last proactive command (or why it could not), in
@@ -870,9 +879,13 @@ fn inbox_text(sms: &SmsDeliver) -> String {
 }
 
 impl Node for Phone {
-    fn handle(&mut self, _now: Instant, message: &Message) -> Vec<Message> {
+    fn handle(&mut self, now: Instant, message: &Message) -> Vec<Message> {
         self.events_paused = false;
-        let mut out = self.react(&message.payload);
+        let mut out = match self.network_message(now, &message.payload) {
+            Some(out) => out,
+            None => self.react(&message.payload),
+        };
+        out.extend(self.pump_network(now));
         out.extend(self.next_event());
         out
     }
@@ -955,7 +968,7 @@ mod tests {
                 "TERMINAL PROFILE",
                 "91 0F",
                 "FETCH",
-                "90 00 (+15 bytes)",
+                "SET UP EVENT LIST: 90 00 (+15 bytes)",
                 "TERMINAL RESPONSE",
                 "90 00",
                 "Attach",

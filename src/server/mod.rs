@@ -27,6 +27,8 @@
 //! SMS-DELIVER-REPORT. A request given in full ([`OtaRequest`]) is sent as it is, even
 //! below the TAR's level, so one can watch the card refuse it.
 
+pub mod session;
+
 use crate::card::ota::TarTable;
 use crate::card::Profile;
 use crate::net::PHONE_NUMBER;
@@ -152,6 +154,8 @@ pub struct Server {
     sent: Vec<OtaMessage>,
     /// Why the last request could not be sent, if it could not.
     last_error: Option<String>,
+    /// TCP sessions with the phone's gateway.
+    sessions: session::Sessions,
 }
 
 impl Default for Server {
@@ -181,11 +185,17 @@ impl Server {
             next_concatenation_reference: 1,
             sent: Vec::new(),
             last_error: None,
+            sessions: session::Sessions::default(),
         }
     }
 
     pub fn card(&self) -> &CardAccount {
         &self.card
+    }
+
+    /// The TCP sessions with the phone's gateway.
+    pub fn sessions(&self) -> &session::Sessions {
+        &self.sessions
     }
 
     /// Every OTA message sent, oldest first.
@@ -446,8 +456,15 @@ impl OtaOutcome {
 }
 
 impl Node for Server {
-    fn handle(&mut self, _now: Instant, message: &Message) -> Vec<Message> {
+    fn handle(&mut self, now: Instant, message: &Message) -> Vec<Message> {
         match &message.payload {
+            Payload::Action(Action::ServerConnect(request)) => {
+                self.sessions.connect(now, request.clone())
+            }
+            Payload::Action(Action::ServerClose(id)) => self.sessions.close(now, *id),
+            Payload::PushLocated { address, .. } => self.sessions.located(now, *address),
+            Payload::Ip(packet) => self.sessions.receive(now, packet),
+            Payload::Timer(at) => self.sessions.on_timer(now, *at),
             Payload::Action(Action::ServerSendOta(request)) => match self.send(request) {
                 Ok(messages) => {
                     self.last_error = None;

@@ -2,6 +2,8 @@
 
 use super::{Action, Instant};
 use crate::card::ota::TarTable;
+use crate::wire::cat::ProactiveCommand;
+use crate::wire::ipv4::Ipv4Packet;
 use crate::wire::sms::{RpResult, SmsDeliver, SmsDeliverReport, SmsStatusReport, SmsSubmit};
 use crate::wire::{apdu::CommandApdu, decode, hex, ota, Field};
 use serde::{Deserialize, Serialize};
@@ -352,7 +354,10 @@ fn describe(payload: &Payload, command: Option<&[u8]>) -> (String, Field) {
         }
         Payload::Response(bytes) => {
             let command = command.and_then(|c| CommandApdu::parse(c).ok());
-            let title = response_title(bytes);
+            let title = match proactive_name(bytes, command.as_ref()) {
+                Some(name) => format!("{name}: {}", response_title(bytes)),
+                None => response_title(bytes),
+            };
             (
                 title,
                 decoded(decode::response_apdu(bytes, command.as_ref()), bytes),
@@ -415,14 +420,10 @@ fn describe(payload: &Payload, command: Option<&[u8]>) -> (String, Field) {
                 "The phone leaves the network as it restarts (IMSI detach, TS 24.008 §4.3.4); the SMS centre keeps what it holds for the next attach.",
             ),
         ),
-        Payload::Ip(bytes) => {
-            let decoded_packet = decode::auto(bytes).map(|(_, field)| field);
-            let title = decoded_packet
-                .as_ref()
-                .map(|field| field.value.clone())
-                .unwrap_or_else(|_| "IPv4 packet".to_string());
-            (title, decoded(decoded_packet, bytes))
-        }
+        Payload::Ip(bytes) => (
+            ip_title(bytes),
+            decoded(Ipv4Packet::describe(bytes), bytes),
+        ),
         Payload::Timer(at) => (
             "Timer".to_string(),
             Field::new("timer", "Timer", 0, 0)
@@ -476,6 +477,53 @@ fn describe(payload: &Payload, command: Option<&[u8]>) -> (String, Field) {
 /// Dotted-quad text of an IPv4 address.
 pub fn ipv4_text(address: [u8; 4]) -> String {
     std::net::Ipv4Addr::from(address).to_string()
+}
+
+/// The name of the proactive command a FETCH response carries, e.g. `RECEIVE DATA`.
+fn proactive_name(bytes: &[u8], command: Option<&CommandApdu>) -> Option<String> {
+    if command?.ins != 0x12 {
+        return None;
+    }
+    let data = bytes.get(..bytes.len().checked_sub(2)?)?;
+    let command_type = ProactiveCommand::parse(data).ok()?.details().command_type;
+    Some(
+        command_type
+            .name()
+            .map_or_else(|| format!("command {:02X}", command_type.0), str::to_string),
+    )
+}
+
+/// `TCP 49152 → 3516 [SYN]`, `TCP 3516 → 49152 [PSH, ACK] 120 bytes`, `UDP 49152 → 53
+/// 30 bytes`; `IPv4 packet` when it does not decode.
+fn ip_title(bytes: &[u8]) -> String {
+    let Ok(packet) = Ipv4Packet::parse(bytes) else {
+        return "IPv4 packet".to_string();
+    };
+    let data = |len: usize| {
+        if len == 0 {
+            String::new()
+        } else {
+            format!(" {len} bytes")
+        }
+    };
+    if let Ok(segment) = packet.parse_tcp() {
+        return format!(
+            "TCP {} → {} [{}]{}",
+            segment.src_port,
+            segment.dst_port,
+            segment.flags,
+            data(segment.payload.len())
+        );
+    }
+    match packet.parse_udp() {
+        Ok(datagram) => format!(
+            "UDP {} → {}{}",
+            datagram.src_port,
+            datagram.dst_port,
+            data(datagram.payload.len())
+        ),
+        Err(_) => "IPv4 packet".to_string(),
+    }
 }
 
 /// `90 00`, or `90 00 (+28 bytes)` when data precede the status word.

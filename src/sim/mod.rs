@@ -7,6 +7,8 @@
 //! log and periodic snapshots of the world, so any earlier state is a clone plus a few
 //! steps away ([`Timeline::state_at`]).
 
+#[cfg(test)]
+mod bip_tests;
 mod event;
 mod node;
 mod playback;

@@ -5,6 +5,7 @@ use crate::card::Card;
 use crate::net::ip::{Link, LinkFaults};
 use crate::net::Network;
 use crate::phone::Phone;
+use crate::server::session::ConnectRequest;
 use crate::server::{OtaRequest, Server};
 use rand_core::{RngCore, SeedableRng};
 use rand_pcg::Pcg32;
@@ -23,6 +24,11 @@ pub enum Action {
     /// data, submits the SMS to the network with a status report requested, and reads
     /// the PoR the report brings back.
     ServerSendOta(OtaRequest),
+    /// Have the server open a TCP session with the phone's gateway as one of its
+    /// identities: locate the phone (PO-TCP), connect, send the bytes.
+    ServerConnect(ConnectRequest),
+    /// Have the server close its session with this number.
+    ServerClose(u32),
     /// Set the faults of an IP link (the network applies them from now on).
     SetFaults { link: Link, faults: LinkFaults },
     /// Cut an IP link now.
@@ -35,6 +41,8 @@ impl Action {
             Action::PowerOn => "Power on",
             Action::SendApdu(_) => "Send APDU",
             Action::ServerSendOta(_) => "Send OTA",
+            Action::ServerConnect(_) => "Server connects",
+            Action::ServerClose(_) => "Server closes",
             Action::SetFaults { .. } => "Set link faults",
             Action::CutLink(_) => "Cut link",
         }
@@ -44,7 +52,9 @@ impl Action {
     fn target(&self) -> NodeId {
         match self {
             Action::PowerOn | Action::SendApdu(_) => NodeId::Phone,
-            Action::ServerSendOta(_) => NodeId::Server,
+            Action::ServerSendOta(_) | Action::ServerConnect(_) | Action::ServerClose(_) => {
+                NodeId::Server
+            }
             Action::SetFaults { .. } | Action::CutLink(_) => NodeId::Network,
         }
     }
@@ -233,7 +243,16 @@ impl World {
             self.now = self.now.max(delivered.deliver_at);
             if matches!(delivered.message.payload, Payload::Timer(_)) {
                 let outputs = self.deliver(&delivered.message);
-                if outputs.is_empty() {
+                if outputs
+                    .iter()
+                    .all(|m| matches!(m.payload, Payload::Timer(_)))
+                {
+                    // Nothing but the next timer: no event.
+                    for timer in outputs {
+                        if let Payload::Timer(at) = timer.payload {
+                            self.enqueue(at.max(self.now), timer, None, None);
+                        }
+                    }
                     continue;
                 }
                 let event = self.record(&delivered);

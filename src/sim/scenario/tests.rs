@@ -310,7 +310,7 @@ fn scws_start_fetches_open_channel_and_listens_on_3516() {
             "GET",
             "91 14 (+33 bytes)",
             "FETCH",
-            "90 00 (+20 bytes)",
+            "OPEN CHANNEL: 90 00 (+20 bytes)",
             "TERMINAL RESPONSE",
             "90 00",
             "SMS-DELIVER-REPORT (RP-ACK)",

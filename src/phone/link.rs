@@ -1,0 +1,480 @@
+//! The gateway's network side (patent modules 30 and 50): the phone's IP session, the
+//! TCP connections and UDP sockets behind the card's channels, and the check of every
+//! server that connects.
+//!
+//! The gateway ([`super::gateway`]) speaks in [`NetRequest`]s and [`NetIndication`]s;
+//! this module carries them out on the phone's [`Host`]:
+//!
+//! | request / event | what happens |
+//! |---|---|
+//! | `Listen` | the host accepts TCP connections on the port, each with a receive buffer the size of the channel's buffer |
+//! | `Connect` | without an IP session, the phone first activates a PDP context on the channel's APN ([`DEFAULT_APN`] when none); then a TCP connection (or a UDP socket, connected at once) to the address |
+//! | `Send` | the bytes go into the connection (those its send buffer cannot take wait here, in order) or out as one datagram |
+//! | `Close` | FIN after the data; a listening channel keeps listening |
+//! | `StopListening` | the port stops accepting |
+//! | a SYN to a listening channel | accepted only if the channel has no peer and the server passes the gateway's check ([`Admission`]); otherwise a RST, and the card hears nothing |
+//! | handshake done | `PeerConnected` (server mode) or `Connected` (client mode) |
+//! | bytes in order | `Received`, never more than the channel can take now: the rest stays in the TCP receive buffer, whose window closes (backpressure; nothing is dropped) |
+//! | FIN from the peer | `PeerClosed` |
+//! | RST, retransmissions exhausted, IP session lost | `Reset` (or `ConnectFailed` before the link was up) |
+//! | session initiation request (PO-TCP wake-up) | the phone activates a PDP context if it has none |
+
+use super::gateway::{ConnectFailure, LinkState, Mode, NetIndication, NetRequest, Protocol};
+use super::Phone;
+use crate::net::host::{Handle, Host, HostEvent};
+use crate::net::ip::{DEFAULT_APN, SERVER_ADDRESSES};
+use crate::net::tcp::{Config, ConnectionEvent, Endpoint};
+use crate::sim::{Instant, Message, NodeId, Payload};
+use crate::wire::ipv4::{address_text, Ipv4Packet};
+use crate::wire::tcp::{TcpFlags, TcpSegment};
+use std::collections::{BTreeMap, VecDeque};
+
+/// How the gateway checks a server that connects to a listening channel (patent module
+/// 50). The default admits the operator's servers by source address (an allow-list).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Anyone may connect.
+    Open,
+    /// Only these source addresses.
+    AllowList(Vec<[u8; 4]>),
+}
+
+impl Default for Admission {
+    fn default() -> Self {
+        Admission::AllowList(
+            SERVER_ADDRESSES
+                .iter()
+                .filter(|(name, _)| name.ends_with(".operator.example"))
+                .map(|(_, address)| *address)
+                .collect(),
+        )
+    }
+}
+
+impl Admission {
+    fn admits(&self, address: [u8; 4]) -> bool {
+        match self {
+            Admission::Open => true,
+            Admission::AllowList(list) => list.contains(&address),
+        }
+    }
+}
+
+/// A channel's transport.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Transport {
+    Tcp(Handle),
+    Udp(Handle),
+}
+
+/// The phone's network side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetSide {
+    host: Host,
+    admission: Admission,
+    /// A PDP context was asked for and not answered yet.
+    activating: bool,
+    /// Listening ports and their channels.
+    listeners: BTreeMap<u16, u8>,
+    /// Each channel's connection or socket.
+    transports: BTreeMap<u8, Transport>,
+    /// Connects waiting for the IP session.
+    waiting: Vec<NetRequest>,
+    /// Bytes the card sent that the connection's send buffer could not take yet.
+    unsent: BTreeMap<u8, VecDeque<u8>>,
+    /// Connections refused by the admission check.
+    refused: u64,
+}
+
+impl Default for NetSide {
+    fn default() -> Self {
+        NetSide {
+            host: Host::new(NodeId::Phone, None, PHONE_SECRET),
+            admission: Admission::default(),
+            activating: false,
+            listeners: BTreeMap::new(),
+            transports: BTreeMap::new(),
+            waiting: Vec::new(),
+            unsent: BTreeMap::new(),
+            refused: 0,
+        }
+    }
+}
+
+/// The key of the phone's initial sequence numbers (RFC 6528).
+const PHONE_SECRET: u64 = 0x7068_6f6e_6520_6b65;
+
+/// The name of a server address, or the address itself.
+pub fn peer_name(address: [u8; 4]) -> String {
+    SERVER_ADDRESSES
+        .iter()
+        .find(|(_, a)| *a == address)
+        .map(|(name, _)| format!("{name} ({})", address_text(address)))
+        .unwrap_or_else(|| address_text(address))
+}
+
+impl NetSide {
+    /// The phone's IP address, once it has a session.
+    pub fn address(&self) -> Option<[u8; 4]> {
+        self.host.address()
+    }
+
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    pub fn admission(&self) -> &Admission {
+        &self.admission
+    }
+
+    /// Connections the admission check refused.
+    pub fn refused(&self) -> u64 {
+        self.refused
+    }
+}
+
+impl Phone {
+    /// Handles a message for the network side; `None` when it is not one.
+    pub(super) fn network_message(
+        &mut self,
+        now: Instant,
+        payload: &Payload,
+    ) -> Option<Vec<Message>> {
+        let mut out = Vec::new();
+        match payload {
+            Payload::Ip(packet) => match self.unwanted_syn(packet) {
+                Some((segment, source)) => self.net.host.refuse(&segment, source),
+                None => self.net.host.receive(now, packet),
+            },
+            Payload::Timer(at) => self.net.host.on_timer(now, *at),
+            Payload::SessionInitiation => out.extend(self.activate(None)),
+            Payload::PdpAccept { address, .. } => {
+                self.net.activating = false;
+                out.extend(self.session_changed(now, Some(*address)));
+                for request in std::mem::take(&mut self.net.waiting) {
+                    out.extend(self.carry_out(now, request));
+                }
+            }
+            Payload::PdpDeactivate { .. } => {
+                self.net.activating = false;
+                out.extend(self.session_changed(now, None));
+            }
+            _ => return None,
+        }
+        Some(out)
+    }
+
+    /// Carries out the gateway's requests and the host's events until nothing more
+    /// happens; returns the messages to the card and the network.
+    pub(super) fn pump_network(&mut self, now: Instant) -> Vec<Message> {
+        let mut out = Vec::new();
+        loop {
+            let requests = self.take_net_requests();
+            let events = self.net.host.take_events();
+            let mut busy = !requests.is_empty() || !events.is_empty();
+            for request in requests {
+                out.extend(self.carry_out(now, request));
+            }
+            for event in events {
+                out.extend(self.host_event(now, event));
+            }
+            busy |= self.flush_unsent();
+            let (deliveries, moved) = self.deliver_readable(now);
+            out.extend(deliveries);
+            busy |= moved;
+            out.extend(self.net.host.transmit(now));
+            if !busy {
+                return out;
+            }
+        }
+    }
+
+    /// Asks for a PDP context unless there is one or one is being set up.
+    fn activate(&mut self, apn: Option<&str>) -> Vec<Message> {
+        if self.net.host.address().is_some() || self.net.activating || !self.attached {
+            return Vec::new();
+        }
+        self.net.activating = true;
+        vec![Message::new(
+            NodeId::Phone,
+            NodeId::Network,
+            Payload::PdpActivate {
+                apn: apn.unwrap_or(DEFAULT_APN).to_string(),
+            },
+        )]
+    }
+
+    /// The IP address changed: every connection on the old one is gone.
+    fn session_changed(&mut self, now: Instant, address: Option<[u8; 4]>) -> Vec<Message> {
+        self.net.host.set_address(address);
+        let channels: Vec<u8> = self.net.transports.keys().copied().collect();
+        self.net.transports.clear();
+        self.net.unsent.clear();
+        let mut out = Vec::new();
+        for channel in channels {
+            out.extend(self.network_indication(now, NetIndication::Reset { channel }));
+        }
+        out
+    }
+
+    fn carry_out(&mut self, now: Instant, request: NetRequest) -> Vec<Message> {
+        match request {
+            NetRequest::Listen { channel, port } => {
+                let config = self.channel_config(channel);
+                self.net.host.listen(port, config);
+                self.net.listeners.insert(port, channel);
+                Vec::new()
+            }
+            NetRequest::StopListening { channel } => {
+                self.net.listeners.retain(|port, c| {
+                    let keep = *c != channel;
+                    if !keep {
+                        self.net.host.unlisten(*port);
+                    }
+                    keep
+                });
+                Vec::new()
+            }
+            NetRequest::Connect { .. } if self.net.host.address().is_none() => {
+                let apn = match &request {
+                    NetRequest::Connect { apn, .. } => apn.clone(),
+                    _ => None,
+                };
+                self.net.waiting.push(request);
+                let out = self.activate(apn.as_deref());
+                if out.is_empty() && !self.net.activating {
+                    // Not attached: no IP session can be had.
+                    let channel = match self.net.waiting.pop() {
+                        Some(NetRequest::Connect { channel, .. }) => channel,
+                        _ => return Vec::new(),
+                    };
+                    return self.network_indication(
+                        now,
+                        NetIndication::ConnectFailed {
+                            channel,
+                            reason: ConnectFailure::NetworkUnable,
+                        },
+                    );
+                }
+                out
+            }
+            NetRequest::Connect {
+                channel,
+                protocol,
+                address,
+                port,
+                ..
+            } => {
+                let remote = Endpoint {
+                    addr: address,
+                    port,
+                };
+                match protocol {
+                    Protocol::Tcp => {
+                        let config = self.channel_config(channel);
+                        if let Some(handle) = self.net.host.connect(now, remote, config) {
+                            self.net.transports.insert(channel, Transport::Tcp(handle));
+                        }
+                        Vec::new()
+                    }
+                    Protocol::Udp => match self.net.host.bind_udp(remote) {
+                        Some(handle) => {
+                            self.net.transports.insert(channel, Transport::Udp(handle));
+                            self.network_indication(now, NetIndication::Connected { channel })
+                        }
+                        None => Vec::new(),
+                    },
+                }
+            }
+            NetRequest::Send { channel, bytes } => match self.net.transports.get(&channel) {
+                Some(Transport::Tcp(_)) => {
+                    self.net.unsent.entry(channel).or_default().extend(bytes);
+                    self.flush_unsent();
+                    Vec::new()
+                }
+                Some(Transport::Udp(handle)) => {
+                    let handle = *handle;
+                    self.net
+                        .host
+                        .send_datagram(handle, bytes)
+                        .into_iter()
+                        .collect()
+                }
+                None => Vec::new(),
+            },
+            NetRequest::Close { channel } => {
+                self.net.unsent.remove(&channel);
+                match self.net.transports.remove(&channel) {
+                    Some(Transport::Tcp(handle)) => {
+                        if let Some(connection) = self.net.host.connection_mut(handle) {
+                            connection.close();
+                        }
+                    }
+                    Some(Transport::Udp(handle)) => self.net.host.unbind_udp(handle),
+                    None => {}
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// A SYN for a listening channel that the gateway refuses (patent module 50): from
+    /// a server the admission check does not admit, or for a channel that already has
+    /// its peer. It is answered with a RST and never reaches the card.
+    fn unwanted_syn(&mut self, packet: &[u8]) -> Option<(TcpSegment, [u8; 4])> {
+        let packet = Ipv4Packet::parse(packet).ok()?;
+        if Some(packet.dst) != self.net.host.address() {
+            return None;
+        }
+        let segment = packet.parse_tcp().ok()?;
+        let syn = segment.flags.contains(TcpFlags::SYN) && !segment.flags.contains(TcpFlags::ACK);
+        let channel = *self.net.listeners.get(&segment.dst_port)?;
+        let remote = Endpoint {
+            addr: packet.src,
+            port: segment.src_port,
+        };
+        if !syn || self.net.host.owner(segment.dst_port, remote).is_some() {
+            return None;
+        }
+        if !self.net.admission.admits(packet.src) {
+            self.net.refused += 1;
+        } else if !self.net.transports.contains_key(&channel) {
+            return None;
+        }
+        Some((segment, packet.src))
+    }
+
+    /// TCP settings for `channel`'s connection: a receive buffer as large as the
+    /// channel's, so the window closes when the card does not keep up.
+    fn channel_config(&self, channel: u8) -> Config {
+        let buffer = self
+            .gateway
+            .channel(channel)
+            .map_or(1400, |c| usize::from(c.buffer_size));
+        Config {
+            receive_buffer: buffer,
+            ..Config::default()
+        }
+    }
+
+    fn channel_of(&self, handle: Handle) -> Option<u8> {
+        self.net
+            .transports
+            .iter()
+            .find(|(_, t)| matches!(t, Transport::Tcp(h) | Transport::Udp(h) if *h == handle))
+            .map(|(c, _)| *c)
+    }
+
+    fn host_event(&mut self, now: Instant, event: HostEvent) -> Vec<Message> {
+        match event {
+            HostEvent::Accepted { handle, port, .. } => {
+                if let Some(channel) = self.net.listeners.get(&port).copied() {
+                    self.net.transports.insert(channel, Transport::Tcp(handle));
+                }
+                Vec::new()
+            }
+            HostEvent::Connection { handle, event } => {
+                let Some(channel) = self.channel_of(handle) else {
+                    return Vec::new();
+                };
+                let server_mode = matches!(
+                    self.gateway.channel(channel).map(|c| &c.mode),
+                    Some(Mode::Server { .. })
+                );
+                let indication = match event {
+                    ConnectionEvent::Established if server_mode => {
+                        let peer = self
+                            .net
+                            .host
+                            .connection(handle)
+                            .and_then(|c| c.remote())
+                            .map(|r| peer_name(r.addr))
+                            .unwrap_or_default();
+                        NetIndication::PeerConnected {
+                            channel,
+                            peer,
+                            secure: false,
+                        }
+                    }
+                    ConnectionEvent::Established => NetIndication::Connected { channel },
+                    ConnectionEvent::PeerFinished => NetIndication::PeerClosed { channel },
+                    ConnectionEvent::Reset | ConnectionEvent::TimedOut => {
+                        let was_up = self.gateway.channel(channel).is_some_and(|c| {
+                            matches!(c.state, LinkState::Established | LinkState::Dropped)
+                        });
+                        self.net.transports.remove(&channel);
+                        self.net.unsent.remove(&channel);
+                        match (was_up, server_mode) {
+                            (true, _) => NetIndication::Reset { channel },
+                            // A handshake that never completed: the card never heard of it.
+                            (false, true) => return Vec::new(),
+                            (false, false) => NetIndication::ConnectFailed {
+                                channel,
+                                reason: ConnectFailure::Unreachable,
+                            },
+                        }
+                    }
+                    ConnectionEvent::Readable | ConnectionEvent::Closed => return Vec::new(),
+                };
+                self.network_indication(now, indication)
+            }
+            HostEvent::Datagram { handle, payload } => match self.channel_of(handle) {
+                Some(channel) => {
+                    let room = self.receive_space(channel).min(payload.len());
+                    let bytes = payload[..room].to_vec();
+                    self.network_indication(now, NetIndication::Received { channel, bytes })
+                }
+                None => Vec::new(),
+            },
+        }
+    }
+
+    /// Moves waiting bytes of the card into their connections' send buffers; whether any
+    /// moved.
+    fn flush_unsent(&mut self) -> bool {
+        let mut moved = false;
+        for (channel, bytes) in &mut self.net.unsent {
+            let Some(Transport::Tcp(handle)) = self.net.transports.get(channel) else {
+                continue;
+            };
+            let Some(connection) = self.net.host.connection_mut(*handle) else {
+                continue;
+            };
+            let (front, _) = bytes.as_slices();
+            let taken = connection.write(front);
+            bytes.drain(..taken);
+            moved |= taken > 0;
+        }
+        self.net.unsent.retain(|_, bytes| !bytes.is_empty());
+        moved
+    }
+
+    /// Hands the channels the bytes their connections hold, as much as each channel can
+    /// take now; whether any moved.
+    fn deliver_readable(&mut self, now: Instant) -> (Vec<Message>, bool) {
+        let mut out = Vec::new();
+        let mut moved = false;
+        let tcp: Vec<(u8, Handle)> = self
+            .net
+            .transports
+            .iter()
+            .filter_map(|(c, t)| match t {
+                Transport::Tcp(h) => Some((*c, *h)),
+                Transport::Udp(_) => None,
+            })
+            .collect();
+        for (channel, handle) in tcp {
+            let room = self.receive_space(channel);
+            let Some(connection) = self.net.host.connection_mut(handle) else {
+                continue;
+            };
+            if room == 0 || connection.readable() == 0 {
+                continue;
+            }
+            let bytes = connection.read(room);
+            moved = true;
+            out.extend(self.network_indication(now, NetIndication::Received { channel, bytes }));
+        }
+        (out, moved)
+    }
+}

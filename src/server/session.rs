@@ -1,0 +1,287 @@
+//! The server's TCP sessions with the phone's gateway (patent steps S400–S500): locate
+//! the phone through the push proxy gateway (PO-TCP), connect to the port the card
+//! listens on, send, collect what comes back, close.
+//!
+//! ```text
+//!   ServerConnect ──▶ Locating ──PushLocated(address)──▶ Connecting ──SYN-ACK──▶ Open
+//!        │ (address known)          │ (unreachable)          │ RST / timeout     │ FIN from the card
+//!        └──────────────▶ Connecting └──▶ Failed              └──▶ Failed        └──▶ Finished
+//! ```
+//!
+//! The server answers from several addresses, one per administration server identity
+//! ([`SERVER_ADDRESSES`]): each identity is a [`Host`] of its own, so the gateway sees
+//! (and may refuse) each by its source address.
+
+use crate::net::host::{Handle, Host, HostEvent};
+use crate::net::ip::SERVER_ADDRESSES;
+use crate::net::tcp::{Config, ConnectionEvent, Endpoint, TcpState};
+use crate::net::PHONE_NUMBER;
+use crate::sim::{Instant, Message, NodeId, Payload};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What the user asks of a session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectRequest {
+    /// The administration server identity to connect as (a name of [`SERVER_ADDRESSES`]).
+    pub server: String,
+    /// The port the card listens on.
+    pub port: u16,
+    /// Bytes to send once connected (an HTTP request, …).
+    pub send: Vec<u8>,
+}
+
+/// Where a session is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    /// Waiting for the push proxy gateway's answer.
+    Locating,
+    /// The SYN is out.
+    Connecting,
+    /// Connected: data both ways.
+    Open,
+    /// The card's side finished (FIN); everything it sent is in.
+    Finished,
+    /// Refused, reset, unreachable or timed out; the reason in words.
+    Failed(String),
+}
+
+/// One session with the phone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub id: u32,
+    pub request: ConnectRequest,
+    pub state: SessionState,
+    /// Everything received, in order.
+    pub received: Vec<u8>,
+    /// The phone's address and port, once known.
+    pub remote: Option<Endpoint>,
+    handle: Option<Handle>,
+    /// Bytes of `request.send` not yet taken by the connection.
+    unsent: usize,
+}
+
+/// The sessions of the server node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sessions {
+    hosts: BTreeMap<String, Host>,
+    sessions: Vec<Session>,
+    /// The phone's address as the push proxy gateway last gave it.
+    phone_address: Option<[u8; 4]>,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        let hosts = SERVER_ADDRESSES
+            .iter()
+            .enumerate()
+            .map(|(i, (name, address))| {
+                let host = Host::new(NodeId::Server, Some(*address), SERVER_SECRET + i as u64);
+                (name.to_string(), host)
+            })
+            .collect();
+        Sessions {
+            hosts,
+            sessions: Vec::new(),
+            phone_address: None,
+        }
+    }
+}
+
+/// The key of the server's initial sequence numbers (RFC 6528).
+const SERVER_SECRET: u64 = 0x7365_7276_6572_0001;
+
+impl Sessions {
+    pub fn sessions(&self) -> &[Session] {
+        &self.sessions
+    }
+
+    /// The session `id`.
+    pub fn session(&self, id: u32) -> Option<&Session> {
+        self.sessions.iter().find(|s| s.id == id)
+    }
+
+    /// The TCP state of session `id`'s connection, while it has one.
+    pub fn tcp_state(&self, id: u32) -> Option<TcpState> {
+        let session = self.session(id)?;
+        self.hosts
+            .get(&session.request.server)?
+            .connection(session.handle?)
+            .map(|c| c.state())
+    }
+
+    /// Starts a session: locate the phone first unless its address is known.
+    pub fn connect(&mut self, now: Instant, request: ConnectRequest) -> Vec<Message> {
+        let id = self.sessions.len() as u32 + 1;
+        let unsent = request.send.len();
+        let known = self.hosts.contains_key(&request.server);
+        self.sessions.push(Session {
+            id,
+            request,
+            state: SessionState::Locating,
+            received: Vec::new(),
+            remote: None,
+            handle: None,
+            unsent,
+        });
+        if !known {
+            self.fail(id, "no such server identity");
+            return Vec::new();
+        }
+        match self.phone_address {
+            Some(address) => {
+                self.open(now, id, address);
+                self.pump(now)
+            }
+            None => vec![Message::new(
+                NodeId::Server,
+                NodeId::Network,
+                Payload::PushLocate {
+                    msisdn: PHONE_NUMBER.to_string(),
+                },
+            )],
+        }
+    }
+
+    /// Closes session `id` (FIN after what is queued).
+    pub fn close(&mut self, now: Instant, id: u32) -> Vec<Message> {
+        if let Some((host, handle)) = self.connection_of(id) {
+            if let Some(connection) = self
+                .hosts
+                .get_mut(&host)
+                .and_then(|h| h.connection_mut(handle))
+            {
+                connection.close();
+            }
+        }
+        self.pump(now)
+    }
+
+    /// The push proxy gateway's answer.
+    pub fn located(&mut self, now: Instant, address: Option<[u8; 4]>) -> Vec<Message> {
+        self.phone_address = address;
+        let locating: Vec<u32> = self
+            .sessions
+            .iter()
+            .filter(|s| s.state == SessionState::Locating)
+            .map(|s| s.id)
+            .collect();
+        for id in locating {
+            match address {
+                Some(address) => self.open(now, id, address),
+                None => self.fail(id, "the phone cannot be reached (push proxy gateway)"),
+            }
+        }
+        self.pump(now)
+    }
+
+    /// A packet for one of the server's addresses.
+    pub fn receive(&mut self, now: Instant, packet: &[u8]) -> Vec<Message> {
+        let destination = packet.get(16..20);
+        for host in self.hosts.values_mut() {
+            if host.address().as_ref().map(|a| &a[..]) == destination {
+                host.receive(now, packet);
+            }
+        }
+        self.pump(now)
+    }
+
+    /// The server's timer.
+    pub fn on_timer(&mut self, now: Instant, at: Instant) -> Vec<Message> {
+        for host in self.hosts.values_mut() {
+            host.on_timer(now, at);
+        }
+        self.pump(now)
+    }
+
+    fn open(&mut self, now: Instant, id: u32, address: [u8; 4]) {
+        let Some(session) = self.sessions.iter_mut().find(|s| s.id == id) else {
+            return;
+        };
+        let remote = Endpoint {
+            addr: address,
+            port: session.request.port,
+        };
+        session.remote = Some(remote);
+        let Some(host) = self.hosts.get_mut(&session.request.server) else {
+            return;
+        };
+        session.handle = host.connect(now, remote, Config::default());
+        session.state = SessionState::Connecting;
+    }
+
+    fn fail(&mut self, id: u32, why: &str) {
+        if let Some(session) = self.sessions.iter_mut().find(|s| s.id == id) {
+            session.state = SessionState::Failed(why.to_string());
+        }
+    }
+
+    fn connection_of(&self, id: u32) -> Option<(String, Handle)> {
+        let session = self.session(id)?;
+        Some((session.request.server.clone(), session.handle?))
+    }
+
+    /// Feeds the connections, reads what they hold and reacts to their events, until
+    /// nothing more happens; returns the packets and timers to send.
+    fn pump(&mut self, now: Instant) -> Vec<Message> {
+        let mut out = Vec::new();
+        for (name, host) in &mut self.hosts {
+            for event in host.take_events() {
+                let HostEvent::Connection { handle, event } = event else {
+                    continue;
+                };
+                let Some(session) = self
+                    .sessions
+                    .iter_mut()
+                    .find(|s| &s.request.server == name && s.handle == Some(handle))
+                else {
+                    continue;
+                };
+                match event {
+                    ConnectionEvent::Established => session.state = SessionState::Open,
+                    ConnectionEvent::PeerFinished => {
+                        session.state = SessionState::Finished;
+                        if let Some(connection) = host.connection_mut(handle) {
+                            connection.close();
+                        }
+                    }
+                    ConnectionEvent::Reset if session.state == SessionState::Connecting => {
+                        session.state = SessionState::Failed("connection refused (RST)".into())
+                    }
+                    // After the card's FIN everything is in: a late RST (our FIN
+                    // retransmitted after the phone forgot the connection) changes nothing.
+                    ConnectionEvent::Reset | ConnectionEvent::TimedOut
+                        if session.state == SessionState::Finished => {}
+                    ConnectionEvent::Reset => {
+                        session.state = SessionState::Failed("connection reset by the phone".into())
+                    }
+                    ConnectionEvent::TimedOut => {
+                        session.state = SessionState::Failed("no answer: timed out".into())
+                    }
+                    ConnectionEvent::Readable | ConnectionEvent::Closed => {}
+                }
+            }
+            for session in self
+                .sessions
+                .iter_mut()
+                .filter(|s| &s.request.server == name)
+            {
+                let Some(connection) = session.handle.and_then(|h| host.connection_mut(h)) else {
+                    continue;
+                };
+                if session.unsent > 0 && session.state == SessionState::Open {
+                    let from = session.request.send.len() - session.unsent;
+                    session.unsent -= connection.write(&session.request.send[from..]);
+                }
+                let readable = connection.readable();
+                if readable > 0 {
+                    session.received.extend(connection.read(readable));
+                }
+            }
+            out.extend(host.transmit(now));
+            // Events raised while transmitting (a connection that just closed) are
+            // handled at the next message; none of them sends anything.
+        }
+        out
+    }
+}

@@ -1,0 +1,225 @@
+//! End to end through the world: the server reaches the card's web server over the
+//! operator's IP network, the phone's gateway and BIP (patent steps S200–S500).
+
+use super::{Action, Layer, NodeId, Scenario, Timeline};
+use crate::net::ip::{Link, LinkFaults};
+use crate::server::session::{ConnectRequest, SessionState};
+
+const STEP_LIMIT: usize = 200_000;
+
+fn get(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: 192.0.2.10:3516\r\nConnection: close\r\n\r\n")
+        .into_bytes()
+}
+
+fn connect(server: &str, send: Vec<u8>) -> Action {
+    Action::ServerConnect(ConnectRequest {
+        server: server.to_string(),
+        port: 3516,
+        send,
+    })
+}
+
+/// The card listening (scenario `scws-start`), then `actions`, run until nothing is left.
+fn run(seed: u64, actions: Vec<Action>) -> Timeline {
+    let mut timeline = Scenario::ScwsStart.record(seed);
+    for action in actions {
+        timeline.act(action);
+    }
+    timeline.run(STEP_LIMIT);
+    assert!(
+        timeline.head().is_quiescent(),
+        "still busy after {STEP_LIMIT} steps"
+    );
+    timeline
+}
+
+/// The HTTP response's body, after the blank line.
+fn body(response: &[u8]) -> &[u8] {
+    let end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete head");
+    &response[end + 4..]
+}
+
+fn titles(timeline: &Timeline) -> Vec<String> {
+    timeline.log().iter().map(|e| e.title.clone()).collect()
+}
+
+#[test]
+fn a_server_reads_an_scws_page_through_push_proxy_gateway_and_bip() {
+    let timeline = run(
+        1,
+        vec![connect("ras-1.operator.example", get("/index.html"))],
+    );
+    let world = timeline.head();
+    let session = &world.server().sessions().sessions()[0];
+    assert_eq!(session.state, SessionState::Finished);
+    let text = String::from_utf8_lossy(&session.received);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    let page = world.card().scws_resource("/index.html").unwrap();
+    assert_eq!(body(&session.received), page.body);
+    let titles = titles(&timeline);
+    for expected in [
+        "PO-TCP: locate",
+        "Session initiation request",
+        "Activate PDP context",
+        "PDP context accepted: 192.0.2.10",
+        "PO-TCP: +12025550123 at 192.0.2.10",
+        "RECEIVE DATA",
+        "SEND DATA",
+        "CLOSE CHANNEL",
+    ] {
+        assert!(
+            titles.iter().any(|t| t.contains(expected)),
+            "no {expected} in {titles:?}"
+        );
+    }
+    // The SYN, as a real IPv4/TCP packet from ras-1 to the phone's port 3516.
+    let syn = timeline
+        .log()
+        .iter()
+        .find(|e| e.layer == Layer::Tcp && e.from == NodeId::Server && !e.bytes.is_empty())
+        .unwrap();
+    let packet = crate::wire::ipv4::Ipv4Packet::parse(&syn.bytes).unwrap();
+    let segment = packet.parse_tcp().unwrap();
+    assert_eq!(
+        (packet.src, packet.dst, segment.dst_port),
+        ([198, 51, 100, 10], [192, 0, 2, 10], 3516)
+    );
+    assert!(segment.flags.contains(crate::wire::tcp::TcpFlags::SYN));
+    // The card went back to listening for the next server.
+    let channel = world.phone().gateway().channel(1).unwrap();
+    assert_eq!(channel.state, crate::phone::gateway::LinkState::Listen);
+}
+
+#[test]
+fn a_tcp_segment_causes_the_event_download_that_tells_the_card() {
+    let timeline = run(
+        2,
+        vec![connect("ras-1.operator.example", get("/readme.txt"))],
+    );
+    let log = timeline.log();
+    let envelopes: Vec<_> = log
+        .iter()
+        .filter(|e| e.title == "ENVELOPE" && e.bytes.get(5) == Some(&0xD6))
+        .collect();
+    // First the channel status (link established), caused by the segment that
+    // completed the handshake at the phone.
+    let established = envelopes[0];
+    assert_eq!(established.bytes[9], 0x0A, "channel status event");
+    let cause = &log[established.caused_by.unwrap() as usize - 1];
+    assert_eq!((cause.layer, cause.to), (Layer::Tcp, NodeId::Phone));
+    assert!(cause.title.starts_with("TCP "), "{}", cause.title);
+    // Then data available, and RECEIVE DATA brings the request to the card.
+    let available = envelopes
+        .iter()
+        .find(|e| e.bytes[9] == 0x09)
+        .expect("a data available event");
+    assert!(available.step > established.step);
+    let request = get("/readme.txt");
+    assert!(log[available.step as usize..]
+        .iter()
+        .any(|e| e.title == "TERMINAL RESPONSE"
+            && e.bytes.windows(request.len()).any(|w| w == request)));
+}
+
+#[test]
+fn a_rogue_server_is_refused_and_the_card_hears_nothing() {
+    let before = Scenario::ScwsStart.record(3);
+    let card_exchanges = before.log().iter().filter(|e| e.to == NodeId::Card).count();
+    let timeline = run(3, vec![connect("rogue", get("/index.html"))]);
+    let world = timeline.head();
+    let session = &world.server().sessions().sessions()[0];
+    assert_eq!(
+        session.state,
+        SessionState::Failed("connection refused (RST)".into())
+    );
+    assert!(session.received.is_empty());
+    assert_eq!(world.phone().net().refused(), 1);
+    let after = timeline
+        .log()
+        .iter()
+        .filter(|e| e.to == NodeId::Card)
+        .count();
+    assert_eq!(after, card_exchanges, "the card saw an APDU");
+}
+
+#[test]
+fn every_byte_arrives_once_and_in_order_through_a_lossy_network() {
+    let page = Scenario::ScwsStart
+        .record(1)
+        .head()
+        .card()
+        .scws_resource("/manual.html")
+        .unwrap()
+        .body;
+    for (seed, percent) in [(4, 10), (5, 20), (6, 30)] {
+        let faults = LinkFaults {
+            loss_percent: percent,
+            duplicate_percent: 5,
+            reorder_percent: 5,
+            ..LinkFaults::default()
+        };
+        let timeline = run(
+            seed,
+            vec![
+                Action::SetFaults {
+                    link: Link::Radio,
+                    faults,
+                },
+                connect("ras-1.operator.example", get("/manual.html")),
+            ],
+        );
+        let world = timeline.head();
+        let session = &world.server().sessions().sessions()[0];
+        assert_eq!(session.state, SessionState::Finished, "{percent} % loss");
+        assert_eq!(body(&session.received), page, "{percent} % loss");
+        assert!(world.network().ip().counters().lost > 0, "{percent} % loss");
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_log_across_the_network() {
+    let digest = |seed| {
+        run(
+            seed,
+            vec![connect("ras-2.operator.example", get("/style.css"))],
+        )
+        .digest()
+    };
+    assert_eq!(digest(7), digest(7));
+    assert_ne!(digest(7), digest(8));
+}
+
+#[test]
+fn every_recorded_timer_caused_something() {
+    let faults = LinkFaults {
+        loss_percent: 20,
+        ..LinkFaults::default()
+    };
+    let timeline = run(
+        9,
+        vec![
+            Action::SetFaults {
+                link: Link::Backbone,
+                faults,
+            },
+            connect("ras-1.operator.example", get("/index.html")),
+        ],
+    );
+    let log = timeline.log();
+    let timers: Vec<u64> = log
+        .iter()
+        .filter(|e| e.layer == Layer::Timer)
+        .map(|e| e.step)
+        .collect();
+    assert!(!timers.is_empty(), "20 % loss and no retransmission timer");
+    for step in timers {
+        assert!(
+            log.iter().any(|e| e.caused_by == Some(step)),
+            "timer event {step} caused nothing"
+        );
+    }
+}
