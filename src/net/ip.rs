@@ -29,10 +29,14 @@
 //!   ([`Network::cut`](super::Network::cut)) tears the radio link's IP session down or
 //!   resets every connection on the backbone.
 
+use crate::net::tcp::Endpoint;
 use crate::sim::{Message, NodeId, Payload};
+use crate::wire::ipv4::Ipv4Packet;
+use crate::wire::tcp::{TcpFlags, TcpSegment};
 use rand_core::{RngCore, SeedableRng};
 use rand_pcg::Pcg32;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The first address given to a phone: 192.0.2.10 (TEST-NET-1, RFC 5737).
 pub const PHONE_ADDRESS_POOL: [u8; 4] = [192, 0, 2, 10];
@@ -152,6 +156,17 @@ pub struct IpNetwork {
     locating: Vec<String>,
     faults: [LinkFaults; 2],
     counters: IpCounters,
+    /// TCP connections seen crossing the network, for cutting them.
+    flows: BTreeMap<Flow, u32>,
+}
+
+/// One direction of a TCP connection: source address and port, destination address and
+/// port, and by which node it entered the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Flow {
+    from: NodeId,
+    source: Endpoint,
+    destination: Endpoint,
 }
 
 impl IpNetwork {
@@ -163,6 +178,7 @@ impl IpNetwork {
             locating: Vec::new(),
             faults: [LinkFaults::default(); 2],
             counters: IpCounters::default(),
+            flows: BTreeMap::new(),
         }
     }
 
@@ -302,6 +318,7 @@ impl IpNetwork {
             delay += faults.extra_delay_micros;
         }
         self.counters.forwarded += 1;
+        self.track(from, packet);
         if copies == 2 {
             self.counters.duplicated += 1;
         }
@@ -311,6 +328,67 @@ impl IpNetwork {
                     .delayed(delay + copy * 1_000)
             })
             .collect()
+    }
+
+    /// Notes how far the TCP segment in `packet` reaches in its direction's sequence
+    /// space; a connection's flows are forgotten once it is reset.
+    fn track(&mut self, from: NodeId, packet: &[u8]) {
+        let Ok(parsed) = Ipv4Packet::parse(packet) else {
+            return;
+        };
+        let Ok(segment) = parsed.parse_tcp() else {
+            return;
+        };
+        let flow = Flow {
+            from,
+            source: Endpoint {
+                addr: parsed.src,
+                port: segment.src_port,
+            },
+            destination: Endpoint {
+                addr: parsed.dst,
+                port: segment.dst_port,
+            },
+        };
+        if segment.flags.contains(TcpFlags::RST) {
+            self.flows.remove(&flow);
+            self.flows
+                .retain(|f, _| (f.source, f.destination) != (flow.destination, flow.source));
+            return;
+        }
+        let end = segment.seq.wrapping_add(segment.seq_len());
+        let reach = self.flows.entry(flow).or_insert(end);
+        if (end.wrapping_sub(*reach) as i32) > 0 {
+            *reach = end;
+        }
+    }
+
+    /// Cuts every TCP connection crossing the backbone, as a middlebox that drops its
+    /// state does: each end gets a RST whose sequence number is where the other end's
+    /// bytes had reached through the network (RFC 9293 §3.10.7.4: a RST at RCV.NXT
+    /// resets the connection).
+    pub fn reset_connections(&mut self) -> Vec<Message> {
+        let mut out = Vec::new();
+        for (flow, reach) in std::mem::take(&mut self.flows) {
+            let to = match flow.from {
+                NodeId::Server => NodeId::Phone,
+                _ => NodeId::Server,
+            };
+            let reset = TcpSegment {
+                src_port: flow.source.port,
+                dst_port: flow.destination.port,
+                seq: reach,
+                flags: TcpFlags::RST,
+                ..TcpSegment::default()
+            };
+            let packet = Ipv4Packet::tcp(flow.source.addr, flow.destination.addr, &reset);
+            out.push(Message::new(
+                NodeId::Network,
+                to,
+                Payload::Ip(packet.emit()),
+            ));
+        }
+        out
     }
 
     /// True with probability `percent` %; draws from the PRNG only when `percent` is not

@@ -195,12 +195,13 @@ impl Network {
     }
 
     /// Cuts `link` now: on the radio, the phone's IP session is torn down (and with it
-    /// every connection through it).
+    /// every connection through it); on the backbone, every TCP connection crossing it
+    /// is reset at both ends.
     fn cut(&mut self, link: Link) -> Vec<Message> {
         self.last = format!("{} cut", link.name());
         match link {
             Link::Radio => self.ip.tear_down(),
-            Link::Backbone => Vec::new(),
+            Link::Backbone => self.ip.reset_connections(),
         }
     }
 

@@ -87,7 +87,7 @@ pub const DEFAULT_PEER_MSS: u16 = 536;
 const MAX_WINDOW: usize = u16::MAX as usize;
 
 /// One end of a connection: an IPv4 address and a port.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Endpoint {
     pub addr: [u8; 4],
     pub port: u16,

@@ -223,3 +223,75 @@ fn every_recorded_timer_caused_something() {
         );
     }
 }
+
+/// The card listening, a server reading `/manual.html`, and `cut` once the card has
+/// started taking the request in (the first RECEIVE DATA).
+fn cut_mid_transfer(seed: u64, link: Link) -> Timeline {
+    let mut timeline = Scenario::ScwsStart.record(seed);
+    timeline.act(connect("ras-1.operator.example", get("/manual.html")));
+    while timeline
+        .advance()
+        .is_some_and(|e| !e.title.starts_with("SEND DATA"))
+    {}
+    timeline.act(Action::CutLink(link));
+    timeline.run(STEP_LIMIT);
+    assert!(timeline.head().is_quiescent());
+    timeline
+}
+
+/// The channel status event downloads the card got, as (status byte 1, byte 2).
+fn channel_status_events(timeline: &Timeline) -> Vec<(u8, u8)> {
+    timeline
+        .log()
+        .iter()
+        .filter(|e| e.title == "ENVELOPE" && e.bytes.get(9) == Some(&0x0A))
+        .map(|e| (e.bytes[e.bytes.len() - 2], e.bytes[e.bytes.len() - 1]))
+        .collect()
+}
+
+#[test]
+fn a_cut_backbone_resets_both_ends_and_the_card_hears_link_dropped() {
+    let timeline = cut_mid_transfer(11, Link::Backbone);
+    let world = timeline.head();
+    let session = &world.server().sessions().sessions()[0];
+    assert_eq!(
+        session.state,
+        SessionState::Failed("connection reset by the phone".into())
+    );
+    // Established (81 00), then link dropped (01 05), then back to listening (41 00).
+    assert_eq!(
+        channel_status_events(&timeline),
+        [(0x81, 0x00), (0x01, 0x05), (0x41, 0x00)]
+    );
+    assert!(timeline
+        .log()
+        .iter()
+        .any(|e| e.title.starts_with("CLOSE CHANNEL")));
+    let channel = world.phone().gateway().channel(1).unwrap();
+    assert_eq!(channel.state, crate::phone::gateway::LinkState::Listen);
+}
+
+#[test]
+fn a_cut_radio_ends_the_ip_session_and_the_card_hears_link_dropped() {
+    let timeline = cut_mid_transfer(12, Link::Radio);
+    let world = timeline.head();
+    assert!(world.phone().net().address().is_none());
+    assert!(world.network().ip().context().is_none());
+    assert_eq!(
+        channel_status_events(&timeline),
+        [(0x81, 0x00), (0x01, 0x05), (0x41, 0x00)]
+    );
+    // The server had nothing more to send: its connection is half-open and it does not
+    // know yet. Its FIN goes unanswered until the retransmissions run out.
+    let session = &world.server().sessions().sessions()[0];
+    assert_eq!(session.state, SessionState::Open);
+    let id = session.id;
+    let mut timeline = timeline;
+    timeline.act(Action::ServerClose(id));
+    timeline.run(STEP_LIMIT);
+    let session = &timeline.head().server().sessions().sessions()[0];
+    assert_eq!(
+        session.state,
+        SessionState::Failed("no answer: timed out".into())
+    );
+}
