@@ -57,6 +57,8 @@ use crate::wire::sms::{
 use ip::{IpNetwork, Link};
 use std::collections::VecDeque;
 
+pub mod tls;
+
 /// The server's address: TP-OA of what the SC delivers for it.
 pub const SERVER_ADDRESS: &str = "+12025550100";
 /// The SMS centre's own address (RP-OA of what it delivers).
