@@ -79,6 +79,12 @@ pub const EPOCH: &str = "2024-01-01 00:00:00 UTC";
 /// Days from 1970-01-01 to [`EPOCH`].
 const EPOCH_UNIX_DAYS: u64 = 19_723;
 
+/// Seconds since the Unix epoch at logical time `now` ([`EPOCH`] plus `now`): the
+/// time TLS checks certificates against.
+pub fn unix_time(now: Instant) -> u64 {
+    EPOCH_UNIX_DAYS * 86_400 + now.as_micros() / 1_000_000
+}
+
 /// The SC time stamp of logical time `now`: [`EPOCH`] plus `now`, in UTC (time zone
 /// `00`), whole seconds.
 pub fn time_stamp(now: Instant) -> Timestamp {

@@ -13,6 +13,7 @@
 //! | `Close` | FIN after the data; a listening channel keeps listening |
 //! | `StopListening` | the port stops accepting |
 //! | a SYN to a listening channel | accepted only if the channel has no peer and the server passes the gateway's check ([`Admission`]); otherwise a RST, and the card hears nothing |
+//! | a connection on a secure port ([`SECURE_PORTS`]) | TLS 1.3 with the gateway's certificate; the server must present a client certificate issued by the demo CA ([`crate::net::tls`]). Until the handshake has verified it, the card hears nothing; a failed handshake ends the connection (alert, then RST) |
 //! | handshake done | `PeerConnected` (server mode) or `Connected` (client mode) |
 //! | bytes in order | `Received`, never more than the channel can take now: the rest stays in the TCP receive buffer, whose window closes (backpressure; nothing is dropped) |
 //! | FIN from the peer | `PeerClosed` |
@@ -24,6 +25,8 @@ use super::Phone;
 use crate::net::host::{Handle, Host, HostEvent};
 use crate::net::ip::{DEFAULT_APN, SERVER_ADDRESSES};
 use crate::net::tcp::{Config, ConnectionEvent, Endpoint};
+use crate::net::tls::{self, ServerSettings, TlsSession};
+use crate::net::unix_time;
 use crate::sim::{Instant, Message, NodeId, Payload};
 use crate::wire::ipv4::{address_text, Ipv4Packet};
 use crate::wire::tcp::{TcpFlags, TcpSegment};
@@ -60,6 +63,22 @@ impl Admission {
     }
 }
 
+/// Ports on which the gateway speaks TLS and authenticates the server by certificate
+/// instead of by address: 4116, IANA's port for the SCWS over HTTPS.
+pub const SECURE_PORTS: [u16; 1] = [4116];
+
+/// The gateway's identity in TLS.
+pub const GATEWAY_IDENTITY: &str = "gateway.phone.example";
+
+/// TLS on one channel: the session and the plaintext the card has not taken yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Secured {
+    session: TlsSession,
+    plaintext: VecDeque<u8>,
+    /// The handshake verified the server's certificate and the card has been told.
+    announced: bool,
+}
+
 /// A channel's transport.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Transport {
@@ -82,8 +101,12 @@ pub struct NetSide {
     waiting: Vec<NetRequest>,
     /// Bytes the card sent that the connection's send buffer could not take yet.
     unsent: BTreeMap<u8, VecDeque<u8>>,
-    /// Connections refused by the admission check.
+    /// Connections refused by the admission check or by TLS.
     refused: u64,
+    /// TLS on the channels of secure ports.
+    secured: BTreeMap<u8, Secured>,
+    /// Why the last TLS handshake failed, in words.
+    last_tls_error: Option<String>,
 }
 
 impl Default for NetSide {
@@ -97,6 +120,8 @@ impl Default for NetSide {
             waiting: Vec::new(),
             unsent: BTreeMap::new(),
             refused: 0,
+            secured: BTreeMap::new(),
+            last_tls_error: None,
         }
     }
 }
@@ -127,9 +152,14 @@ impl NetSide {
         &self.admission
     }
 
-    /// Connections the admission check refused.
+    /// Connections the admission check or TLS refused.
     pub fn refused(&self) -> u64 {
         self.refused
+    }
+
+    /// Why the last TLS handshake failed, in words.
+    pub fn last_tls_error(&self) -> Option<&str> {
+        self.last_tls_error.as_deref()
     }
 }
 
@@ -288,6 +318,15 @@ impl Phone {
             }
             NetRequest::Send { channel, bytes } => match self.net.transports.get(&channel) {
                 Some(Transport::Tcp(_)) => {
+                    let bytes = match self.net.secured.get_mut(&channel) {
+                        Some(secured) => {
+                            // A write after a failure is refused by the session; the
+                            // connection is being torn down then anyway.
+                            let _ = secured.session.write(&bytes);
+                            secured.session.take_outgoing()
+                        }
+                        None => bytes,
+                    };
                     self.net.unsent.entry(channel).or_default().extend(bytes);
                     self.flush_unsent();
                     Vec::new()
@@ -303,10 +342,23 @@ impl Phone {
                 None => Vec::new(),
             },
             NetRequest::Close { channel } => {
-                self.net.unsent.remove(&channel);
+                let mut last = Vec::new();
+                if let Some(mut secured) = self.net.secured.remove(&channel) {
+                    secured.session.close();
+                    last = secured.session.take_outgoing();
+                }
+                let mut pending = self.net.unsent.remove(&channel).unwrap_or_default();
+                pending.extend(last);
                 match self.net.transports.remove(&channel) {
                     Some(Transport::Tcp(handle)) => {
                         if let Some(connection) = self.net.host.connection_mut(handle) {
+                            // Whatever the send buffer cannot take now is lost with the
+                            // channel: the card closed it.
+                            let (front, back) = pending.as_slices();
+                            let taken = connection.write(front);
+                            if taken == front.len() {
+                                connection.write(back);
+                            }
                             connection.close();
                         }
                     }
@@ -318,9 +370,9 @@ impl Phone {
         }
     }
 
-    /// A SYN for a listening channel that the gateway refuses (patent module 50): from
-    /// a server the admission check does not admit, or for a channel that already has
-    /// its peer. It is answered with a RST and never reaches the card.
+    /// A SYN for a listening channel that the gateway refuses (patent module 50): on an
+    /// insecure port from a server the admission check does not admit, or for a
+    /// channel that already has its peer. It is answered with a RST and never reaches the card.
     fn unwanted_syn(&mut self, packet: &[u8]) -> Option<(TcpSegment, [u8; 4])> {
         let packet = Ipv4Packet::parse(packet).ok()?;
         if Some(packet.dst) != self.net.host.address() {
@@ -336,7 +388,9 @@ impl Phone {
         if !syn || self.net.host.owner(segment.dst_port, remote).is_some() {
             return None;
         }
-        if !self.net.admission.admits(packet.src) {
+        // On a secure port TLS checks the server's certificate instead.
+        let secure = SECURE_PORTS.contains(&segment.dst_port);
+        if !secure && !self.net.admission.admits(packet.src) {
             self.net.refused += 1;
         } else if !self.net.transports.contains_key(&channel) {
             return None;
@@ -370,6 +424,9 @@ impl Phone {
             HostEvent::Accepted { handle, port, .. } => {
                 if let Some(channel) = self.net.listeners.get(&port).copied() {
                     self.net.transports.insert(channel, Transport::Tcp(handle));
+                    if SECURE_PORTS.contains(&port) {
+                        self.secure(now, channel, handle);
+                    }
                 }
                 Vec::new()
             }
@@ -381,7 +438,10 @@ impl Phone {
                     self.gateway.channel(channel).map(|c| &c.mode),
                     Some(Mode::Server { .. })
                 );
+                let secured = self.net.secured.contains_key(&channel);
                 let indication = match event {
+                    // A secure channel is announced once TLS has verified the server.
+                    ConnectionEvent::Established if secured => return Vec::new(),
                     ConnectionEvent::Established if server_mode => {
                         let peer = self
                             .net
@@ -404,6 +464,7 @@ impl Phone {
                         });
                         self.net.transports.remove(&channel);
                         self.net.unsent.remove(&channel);
+                        self.net.secured.remove(&channel);
                         match (was_up, server_mode) {
                             (true, _) => NetIndication::Reset { channel },
                             // A handshake that never completed: the card never heard of it.
@@ -449,8 +510,35 @@ impl Phone {
         moved
     }
 
+    /// Starts TLS as the server on `channel`'s new connection `handle`.
+    fn secure(&mut self, now: Instant, channel: u8, handle: Handle) {
+        let Some(identity) = tls::identity(GATEWAY_IDENTITY) else {
+            return;
+        };
+        let settings = ServerSettings {
+            identity,
+            client_ca: tls::demo_ca_der().to_vec(),
+            require_client_certificate: true,
+        };
+        let entropy = now.as_micros() ^ u64::from(handle) << 48 ^ PHONE_SECRET;
+        match TlsSession::server(settings, entropy, unix_time(now)) {
+            Ok(session) => {
+                self.net.secured.insert(
+                    channel,
+                    Secured {
+                        session,
+                        plaintext: VecDeque::new(),
+                        announced: false,
+                    },
+                );
+            }
+            Err(error) => self.net.last_tls_error = Some(error.to_string()),
+        }
+    }
+
     /// Hands the channels the bytes their connections hold, as much as each channel can
-    /// take now; whether any moved.
+    /// take now; whether any moved. On a secure channel the ciphertext goes through TLS
+    /// first, and is read from TCP only once the card has taken the plaintext before it.
     fn deliver_readable(&mut self, now: Instant) -> (Vec<Message>, bool) {
         let mut out = Vec::new();
         let mut moved = false;
@@ -468,12 +556,68 @@ impl Phone {
             let Some(connection) = self.net.host.connection_mut(handle) else {
                 continue;
             };
-            if room == 0 || connection.readable() == 0 {
+            let Some(secured) = self.net.secured.get_mut(&channel) else {
+                if room == 0 || connection.readable() == 0 {
+                    continue;
+                }
+                let bytes = connection.read(room);
+                moved = true;
+                out.extend(
+                    self.network_indication(now, NetIndication::Received { channel, bytes }),
+                );
                 continue;
+            };
+            if secured.plaintext.is_empty() && connection.readable() > 0 {
+                let ciphertext = connection.read(connection.readable());
+                moved = true;
+                let result = secured.session.receive(&ciphertext);
+                secured.plaintext.extend(secured.session.read());
+                let reply = secured.session.take_outgoing();
+                connection.write(&reply);
+                if let Err(error) = result {
+                    // The handshake failed (or the records are bad): the alert goes out,
+                    // then the connection ends; the card never heard of it, or hears
+                    // the link drop.
+                    connection.abort();
+                    self.net.refused += u64::from(!secured.announced);
+                    self.net.last_tls_error = Some(error.to_string());
+                    let announced = secured.announced;
+                    self.net.secured.remove(&channel);
+                    self.net.transports.remove(&channel);
+                    if announced {
+                        out.extend(self.network_indication(now, NetIndication::Reset { channel }));
+                    }
+                    continue;
+                }
             }
-            let bytes = connection.read(room);
-            moved = true;
-            out.extend(self.network_indication(now, NetIndication::Received { channel, bytes }));
+            let Some(secured) = self.net.secured.get_mut(&channel) else {
+                continue;
+            };
+            if !secured.announced && !secured.session.is_handshaking() {
+                secured.announced = true;
+                let peer = secured.session.peer_name().unwrap_or_default();
+                moved = true;
+                out.extend(self.network_indication(
+                    now,
+                    NetIndication::PeerConnected {
+                        channel,
+                        peer,
+                        secure: true,
+                    },
+                ));
+            }
+            let room = self.receive_space(channel);
+            let Some(secured) = self.net.secured.get_mut(&channel) else {
+                continue;
+            };
+            if secured.announced && room > 0 && !secured.plaintext.is_empty() {
+                let take = room.min(secured.plaintext.len());
+                let bytes: Vec<u8> = secured.plaintext.drain(..take).collect();
+                moved = true;
+                out.extend(
+                    self.network_indication(now, NetIndication::Received { channel, bytes }),
+                );
+            }
         }
         (out, moved)
     }

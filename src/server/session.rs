@@ -15,7 +15,9 @@
 use crate::net::host::{Handle, Host, HostEvent};
 use crate::net::ip::SERVER_ADDRESSES;
 use crate::net::tcp::{Config, ConnectionEvent, Endpoint, TcpState};
-use crate::net::PHONE_NUMBER;
+use crate::net::tls::{self, ClientSettings, TlsSession};
+use crate::net::{unix_time, PHONE_NUMBER};
+use crate::phone::link::GATEWAY_IDENTITY;
 use crate::sim::{Instant, Message, NodeId, Payload};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -29,6 +31,10 @@ pub struct ConnectRequest {
     pub port: u16,
     /// Bytes to send once connected (an HTTP request, …).
     pub send: Vec<u8>,
+    /// Speak TLS: present the identity's client certificate and verify the gateway's
+    /// against the demo CA ([`crate::net::tls`]).
+    #[serde(default)]
+    pub secure: bool,
 }
 
 /// Where a session is.
@@ -57,8 +63,12 @@ pub struct Session {
     /// The phone's address and port, once known.
     pub remote: Option<Endpoint>,
     handle: Option<Handle>,
-    /// Bytes of `request.send` not yet taken by the connection.
+    /// Bytes of `request.send` not yet taken by the connection (or by TLS).
     unsent: usize,
+    /// TLS, once the connection is up, on a secure session.
+    tls: Option<TlsSession>,
+    /// TLS records not yet taken by the connection.
+    ciphertext: Vec<u8>,
 }
 
 /// The sessions of the server node.
@@ -86,6 +96,19 @@ impl Default for Sessions {
             phone_address: None,
         }
     }
+}
+
+/// TLS as the client for server identity `name` on session `id`: its own certificate,
+/// the gateway verified against the demo CA. `None` when the identity has no
+/// certificate.
+fn start_tls(now: Instant, name: &str, id: u32) -> Option<TlsSession> {
+    let settings = ClientSettings {
+        identity: Some(tls::identity(name)?),
+        trust_ca: Some(tls::demo_ca_der().to_vec()),
+        server_name: GATEWAY_IDENTITY.to_string(),
+    };
+    let entropy = SERVER_SECRET ^ now.as_micros() ^ (u64::from(id) << 40);
+    TlsSession::client(settings, entropy, unix_time(now)).ok()
 }
 
 /// The key of the server's initial sequence numbers (RFC 6528).
@@ -123,6 +146,8 @@ impl Sessions {
             remote: None,
             handle: None,
             unsent,
+            tls: None,
+            ciphertext: Vec::new(),
         });
         if !known {
             self.fail(id, "no such server identity");
@@ -238,7 +263,12 @@ impl Sessions {
                     continue;
                 };
                 match event {
-                    ConnectionEvent::Established => session.state = SessionState::Open,
+                    ConnectionEvent::Established => {
+                        session.state = SessionState::Open;
+                        if session.request.secure {
+                            session.tls = start_tls(now, name, session.id);
+                        }
+                    }
                     ConnectionEvent::PeerFinished => {
                         session.state = SessionState::Finished;
                         if let Some(connection) = host.connection_mut(handle) {
@@ -271,11 +301,36 @@ impl Sessions {
                 };
                 if session.unsent > 0 && session.state == SessionState::Open {
                     let from = session.request.send.len() - session.unsent;
-                    session.unsent -= connection.write(&session.request.send[from..]);
+                    match &mut session.tls {
+                        Some(tls) => {
+                            if tls.write(&session.request.send[from..]).is_ok() {
+                                session.unsent = 0;
+                            }
+                        }
+                        None => {
+                            session.unsent -= connection.write(&session.request.send[from..]);
+                        }
+                    }
                 }
                 let readable = connection.readable();
-                if readable > 0 {
-                    session.received.extend(connection.read(readable));
+                let incoming = connection.read(readable);
+                match &mut session.tls {
+                    Some(tls) => {
+                        if !incoming.is_empty() {
+                            if let Err(error) = tls.receive(&incoming) {
+                                session.state = SessionState::Failed(format!("TLS: {error}"));
+                            }
+                        }
+                        session.received.extend(tls.read());
+                        session.ciphertext.extend(tls.take_outgoing());
+                    }
+                    None => session.received.extend(incoming),
+                }
+                let taken = connection.write(&session.ciphertext);
+                session.ciphertext.drain(..taken);
+                if matches!(session.state, SessionState::Failed(_)) && session.tls.is_some() {
+                    connection.close();
+                    session.tls = None;
                 }
             }
             out.extend(host.transmit(now));

@@ -17,6 +17,17 @@ fn connect(server: &str, send: Vec<u8>) -> Action {
         server: server.to_string(),
         port: 3516,
         send,
+        secure: false,
+    })
+}
+
+/// The same over TLS, to the secure port the card listens on after `secure_start`.
+fn connect_secure(server: &str, send: Vec<u8>) -> Action {
+    Action::ServerConnect(ConnectRequest {
+        server: server.to_string(),
+        port: 4116,
+        send,
+        secure: true,
     })
 }
 
@@ -294,4 +305,78 @@ fn a_cut_radio_ends_the_ip_session_and_the_card_hears_link_dropped() {
         session.state,
         SessionState::Failed("no answer: timed out".into())
     );
+}
+
+/// The card listening on 4116 as well (a second SCWS start, port 4116), then `actions`.
+fn run_secure(seed: u64, actions: Vec<Action>) -> (Timeline, usize) {
+    let mut timeline = Scenario::ScwsStart.record(seed);
+    let start = timeline.head().server().request(
+        crate::server::SCWS_ADMIN_TAR,
+        vec![0xA0, 0x04, 0x80, 0x02, 0x10, 0x14],
+    );
+    timeline.act(Action::ServerSendOta(start));
+    timeline.run(STEP_LIMIT);
+    assert_eq!(timeline.head().phone().gateway().channels().count(), 2);
+    let card_exchanges = timeline
+        .log()
+        .iter()
+        .filter(|e| e.to == NodeId::Card)
+        .count();
+    for action in actions {
+        timeline.act(action);
+    }
+    timeline.run(STEP_LIMIT);
+    assert!(timeline.head().is_quiescent());
+    (timeline, card_exchanges)
+}
+
+#[test]
+fn a_server_with_a_certificate_from_the_demo_ca_reads_a_page_over_tls() {
+    let (timeline, _) = run_secure(
+        13,
+        vec![connect_secure("ras-2.operator.example", get("/style.css"))],
+    );
+    let world = timeline.head();
+    let session = &world.server().sessions().sessions()[0];
+    assert_eq!(session.state, SessionState::Finished);
+    let page = world.card().scws_resource("/style.css").unwrap();
+    assert_eq!(body(&session.received), page.body);
+    // On the wire, TLS records (content type 16 handshake, 17 application data), never
+    // the request in clear.
+    let request = get("/style.css");
+    assert!(!timeline
+        .log()
+        .iter()
+        .any(|e| e.layer == Layer::Tcp && e.bytes.windows(request.len()).any(|w| w == request)));
+    // The card was told who connected, and that the link is secure.
+    let channel = world.phone().gateway().channel(2).unwrap();
+    assert_eq!(channel.counters.connections, 1);
+    assert!(timeline
+        .log()
+        .iter()
+        .any(|e| e.title == "TERMINAL RESPONSE"
+            && e.bytes.windows(request.len()).any(|w| w == request)));
+}
+
+#[test]
+fn a_server_with_a_certificate_from_another_ca_is_refused_and_the_card_hears_nothing() {
+    let (timeline, card_exchanges) =
+        run_secure(14, vec![connect_secure("rogue", get("/index.html"))]);
+    let world = timeline.head();
+    let session = &world.server().sessions().sessions()[0];
+    assert!(
+        matches!(&session.state, SessionState::Failed(_)),
+        "{:?}",
+        session.state
+    );
+    assert!(session.received.is_empty());
+    assert_eq!(world.phone().net().refused(), 1);
+    let why = world.phone().net().last_tls_error().unwrap();
+    assert!(why.contains("issuer"), "{why}");
+    let after = timeline
+        .log()
+        .iter()
+        .filter(|e| e.to == NodeId::Card)
+        .count();
+    assert_eq!(after, card_exchanges, "the card saw an APDU");
 }
