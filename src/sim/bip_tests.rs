@@ -380,3 +380,67 @@ fn a_server_with_a_certificate_from_another_ca_is_refused_and_the_card_hears_not
         .count();
     assert_eq!(after, card_exchanges, "the card saw an APDU");
 }
+
+/// A 20 000-byte request body: the gateway's buffer never holds more than the channel's
+/// buffer size (the TCP window closes instead), and each RECEIVE DATA carries as much as
+/// one TERMINAL RESPONSE can.
+#[test]
+fn a_bulk_upload_is_paced_by_the_card_and_fills_each_receive_data() {
+    let size = 20_000;
+    let mut request = format!(
+        "PUT /upload.bin HTTP/1.1\r\nHost: 192.0.2.10:3516\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    let head = request.len();
+    request.extend((0..size).map(|i| (i % 251) as u8));
+    let mut timeline = Scenario::ScwsStart.record(15);
+    let start = timeline.log().len();
+    timeline.act(connect("ras-1.operator.example", request.clone()));
+    let mut most_waiting = 0;
+    while timeline.advance().is_some() {
+        if let Some(channel) = timeline.head().phone().gateway().channel(1) {
+            assert!(channel.rx_len() <= usize::from(channel.buffer_size));
+            most_waiting = most_waiting.max(channel.rx_len());
+        }
+    }
+    let buffer = usize::from(
+        timeline
+            .head()
+            .phone()
+            .gateway()
+            .channel(1)
+            .unwrap()
+            .buffer_size,
+    );
+    assert_eq!(
+        most_waiting, buffer,
+        "the buffer never filled: no backpressure"
+    );
+    // The card took every byte of the request, in order, through RECEIVE DATA.
+    let log = &timeline.log()[start..];
+    let mut received = Vec::new();
+    let mut receive_data = 0;
+    for (i, event) in log.iter().enumerate() {
+        if event.title.starts_with("RECEIVE DATA") {
+            receive_data += 1;
+            let response = log[i..]
+                .iter()
+                .find(|e| e.title == "TERMINAL RESPONSE")
+                .expect("the RECEIVE DATA's TERMINAL RESPONSE");
+            let tr = crate::wire::cat::TerminalResponse::parse(&response.bytes[5..]).unwrap();
+            let data = tr.objects().iter().find_map(|o| match &o.object {
+                crate::wire::cat::Object::ChannelData(bytes) => Some(bytes.clone()),
+                _ => None,
+            });
+            received.extend(data.unwrap_or_default());
+        }
+    }
+    assert_eq!(received, request);
+    let per_command = received.len() as f64 / f64::from(receive_data);
+    let maximum = crate::phone::bip::MAX_RECEIVE_CHUNK as f64;
+    assert!(
+        per_command >= 0.95 * maximum,
+        "{per_command:.1} bytes per RECEIVE DATA of at most {maximum}"
+    );
+    assert!(head < received.len());
+}
