@@ -48,7 +48,8 @@ fn replaces(steps_after_cursor: usize) -> String {
 
 #[function_component(LinkFaultsForm)]
 pub fn link_faults(props: &LinkFaultsFormProps) -> Html {
-    let dispatch = use_context::<Dispatch>().expect("LinkFaultsForm needs the App's Dispatch context");
+    let dispatch =
+        use_context::<Dispatch>().expect("LinkFaultsForm needs the App's Dispatch context");
     let link = props.link;
     let key = link_key(link);
     let check = check_faults(&props.form);
