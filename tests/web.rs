@@ -1697,8 +1697,12 @@ async fn legend_has_tcp_timer_and_causal_entries() {
     assert_eq!(app.count(".legend .layer-tcp"), 1);
     assert!(app.text(".legend .layer-tcp").contains("TCP"));
     assert_eq!(app.count(".legend .layer-timer"), 1);
-    assert!(app.text(".legend .causal.cause").contains("caused"));
-    assert!(app.text(".legend .causal.effect").contains("led to"));
+    assert_eq!(
+        app.text(".legend .causal"),
+        "cause,effects of the selected event"
+    );
+    assert_eq!(app.count(".legend .causal .mark.cause"), 1);
+    assert_eq!(app.count(".legend .causal .mark.effect"), 1);
     // Every layer has its arrow head, TCP also its sender's dot.
     for layer in [
         Layer::Action,

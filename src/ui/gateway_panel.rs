@@ -69,16 +69,11 @@ fn buffer(name: &str, what: &str, used: usize, size: u16, test: &str) -> Html {
 
 fn channel_row(channel: &Channel) -> Html {
     let counters = &channel.counters;
-    let mut carried = format!(
-        "in {} · out {} · {} connection{}",
-        bytes(counters.received),
-        bytes(counters.sent),
+    let connections = format!(
+        "{} connection{}",
         counters.connections,
         if counters.connections == 1 { "" } else { "s" }
     );
-    if counters.refused > 0 {
-        carried.push_str(&format!(" · {} refused", bytes(counters.refused)));
-    }
     html! {
         <tr data-test="gateway-channel" data-channel={channel.id.to_string()}>
             <td class="num" data-test="channel-id">{ channel.id }</td>
@@ -104,7 +99,14 @@ fn channel_row(channel: &Channel) -> Html {
                     { if channel.secure { "secure (TLS)" } else { "not secure" } }
                 </span>
             </td>
-            <td class="carried" data-test="channel-counters">{ carried }</td>
+            <td class="carried" data-test="channel-counters">
+                <span>{ format!("in {}", bytes(counters.received)) }</span>
+                <span>{ format!("out {}", bytes(counters.sent)) }</span>
+                <span>{ connections }</span>
+                if counters.refused > 0 {
+                    <span class="refused">{ format!("{} refused", bytes(counters.refused)) }</span>
+                }
+            </td>
         </tr>
     }
 }
