@@ -6,9 +6,12 @@
 #![cfg(all(target_arch = "wasm32", feature = "web"))]
 
 use bipscope::card::Card;
-use bipscope::sim::{Event, NodeId, Playback, Scenario};
+use bipscope::net::ip::{Link, LinkFaults};
+use bipscope::phone::gateway::LinkState;
+use bipscope::sim::{Event, Layer, NodeId, Playback, Scenario};
 use bipscope::ui::model::{
-    apply, check_apdu, check_ota, Action, ApduCheck, FieldPos, Hover, Model, OtaForm, SideTab,
+    apply, check_apdu, check_faults, check_ota, Action, ApduCheck, Causality, FaultField,
+    FaultForm, FieldPos, Hover, Model, OtaForm, SideTab,
 };
 use bipscope::wire::status::StatusWord;
 use bipscope::wire::Field;
@@ -1537,4 +1540,353 @@ fn model_checks_ota_forms_and_picks_scenarios() {
     assert_eq!(model.cursor(), 0);
     assert_eq!(model.total(), scenario_run(Scenario::Ota).len());
     assert!(apply(&mut model, Action::ShowTab(SideTab::Server)));
+}
+
+// ---------- the gateway, the network panel, TCP and causal links in the diagram ----------
+
+/// The world at the end of `scenario`'s recorded run.
+fn scenario_end(scenario: Scenario) -> bipscope::sim::World {
+    let mut playback = Playback::for_scenario(scenario, SEED);
+    playback.seek(usize::MAX);
+    playback.world()
+}
+
+#[wasm_bindgen_test]
+async fn gateway_panel_shows_the_listening_channel_and_its_sid_after_scws_start() {
+    let app = Mounted::new().await;
+    app.pick_scenario(Scenario::ScwsStart).await;
+    app.open_tab("phone").await;
+    assert_eq!(app.text("[data-test=gateway-empty]"), "No channel open");
+    assert_eq!(app.count("[data-test=gateway-channel]"), 0);
+
+    app.step_to_end().await;
+    let world = scenario_end(Scenario::ScwsStart);
+    let channels: Vec<_> = world.phone().gateway().channels().cloned().collect();
+    assert_eq!(channels.len(), 1, "scws-start opens one channel");
+    let channel = &channels[0];
+    assert_eq!(channel.state, LinkState::Listen);
+    assert_eq!(app.count("[data-test=gateway-channel]"), 1);
+    assert!(app.query("[data-test=gateway-empty]").is_none());
+    let row = format!(
+        "[data-test=gateway-channel][data-channel=\"{}\"]",
+        channel.id
+    );
+    let cell = |test: &str| app.text(&format!("{row} [data-test={test}]"));
+    assert_eq!(cell("channel-id"), channel.id.to_string());
+    assert_eq!(cell("channel-sid"), channel.sid.to_string());
+    assert_eq!(cell("channel-mode"), "TCP server :3516");
+    assert_eq!(cell("channel-state"), LinkState::Listen.describe());
+    assert_eq!(cell("channel-secure"), "not secure");
+    assert!(
+        cell("channel-peer").starts_with('—'),
+        "no peer while listening"
+    );
+    // Buffer fill: numbers and an accessible bar over the granted size.
+    let rx = app.get(&format!("{row} [data-test=channel-rx] [role=meter]"));
+    assert_eq!(
+        rx.get_attribute("aria-label").as_deref(),
+        Some(format!("Receive buffer: 0 of {} bytes", channel.buffer_size).as_str())
+    );
+    assert_eq!(
+        rx.get_attribute("aria-valuemax").as_deref(),
+        Some(channel.buffer_size.to_string().as_str())
+    );
+    assert_eq!(
+        app.text(&format!("{row} [data-test=channel-tx] .buffer-count")),
+        format!("0/{}", channel.buffer_size)
+    );
+    // The events the card asked for, as the phone holds them.
+    let events = app.text("[data-test=gateway-events]");
+    let asked = world.phone().event_list();
+    if asked.is_empty() {
+        assert!(events.ends_with("none"), "{events}");
+    }
+    for event in asked {
+        assert!(events.contains(&event.to_string()), "{events}");
+    }
+
+    // Back at the start the table is empty again.
+    app.click("[data-test=reset]").await;
+    assert_eq!(app.text("[data-test=gateway-empty]"), "No channel open");
+}
+
+#[wasm_bindgen_test]
+async fn network_panel_rejects_150_loss_inline_and_applies_10() {
+    let app = Mounted::new().await;
+    let total = run().len();
+    app.step_to(total).await;
+    app.open_tab("network").await;
+    assert_eq!(app.text("[data-test=faults-backbone-summary]"), "none");
+    assert!(app.text("[data-test=ip-session]").contains("No IP session"));
+    let loss = "[data-test=fault-backbone-loss]";
+    let message = "[data-test=fault-backbone-loss-message]";
+    let apply = "[data-test=faults-backbone-apply]";
+
+    app.type_into(loss, "150").await;
+    assert!(has_class(&app.get(message), "error"));
+    assert_eq!(app.text(message), "Out of range: 0 to 100 %.");
+    assert_eq!(
+        app.get(loss).get_attribute("aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert!(app.disabled(apply));
+    app.type_into(loss, "ten").await;
+    assert!(app.text(message).starts_with("Not a number"));
+    // Typing changes the form only: no step is taken.
+    assert_eq!(app.count("g.arrow"), total);
+
+    app.type_into(loss, "10").await;
+    assert!(!has_class(&app.get(message), "error"));
+    assert!(!app.disabled(apply));
+    app.click(apply).await;
+    assert_eq!(
+        app.count("g.arrow"),
+        total + 1,
+        "the action is the next event"
+    );
+    let action = app.get(&format!("g.arrow[data-index=\"{total}\"]"));
+    assert!(action.text_content().unwrap().contains("Set link faults"));
+    assert!(has_class(&action, "layer-action"));
+    let expected = LinkFaults {
+        loss_percent: 10,
+        ..LinkFaults::default()
+    }
+    .summary();
+    assert_eq!(expected, "loss 10 %");
+    assert_eq!(app.text("[data-test=faults-backbone-summary]"), expected);
+    assert_eq!(app.text("[data-test=faults-radio-summary]"), "none");
+    assert!(app
+        .text("[data-test=network-status]")
+        .contains(&format!("{}: faults loss 10 %", Link::Backbone.name())));
+    // Stepping back before the action shows the link clear again; the form follows.
+    app.click("[data-test=back]").await;
+    assert_eq!(app.text("[data-test=faults-backbone-summary]"), "none");
+    let value = app
+        .get(loss)
+        .dyn_into::<HtmlInputElement>()
+        .unwrap()
+        .value();
+    assert_eq!(value, "0");
+}
+
+#[wasm_bindgen_test]
+async fn cut_link_dispatches_and_the_network_status_shows_the_cut() {
+    let app = Mounted::new().await;
+    let total = run().len();
+    app.step_to(total).await;
+    app.open_tab("network").await;
+    app.click("[data-test=faults-radio-cut]").await;
+    assert_eq!(app.count("g.arrow"), total + 1, "the cut is the next event");
+    let cut = app.get(&format!("g.arrow[data-index=\"{total}\"]"));
+    assert!(cut.text_content().unwrap().contains("Cut link"));
+    let words = format!("{} cut", Link::Radio.name());
+    assert!(
+        app.text("[data-test=network-status]").contains(&words),
+        "{}",
+        app.text("[data-test=network-status]")
+    );
+    assert_eq!(
+        app.text("[data-test=network-status]"),
+        app.text(".lane-network .status")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn legend_has_tcp_timer_and_causal_entries() {
+    let app = Mounted::new().await;
+    assert_eq!(app.count(".legend .layer-tcp"), 1);
+    assert!(app.text(".legend .layer-tcp").contains("TCP"));
+    assert_eq!(app.count(".legend .layer-timer"), 1);
+    assert_eq!(
+        app.text(".legend .causal"),
+        "cause,effects of the selected event"
+    );
+    assert_eq!(app.count(".legend .causal .mark.cause"), 1);
+    assert_eq!(app.count(".legend .causal .mark.effect"), 1);
+    // Every layer has its arrow head, TCP also its sender's dot.
+    for layer in [
+        Layer::Action,
+        Layer::Iso7816,
+        Layer::Apdu,
+        Layer::Sms,
+        Layer::Tcp,
+        Layer::Timer,
+    ] {
+        assert!(app
+            .query(&format!("marker#head-{}", layer.name()))
+            .is_some());
+    }
+    assert!(app.query("marker#tail-tcp").is_some());
+}
+
+/// Indices of the events `selected` led to, by following `caused_by` back from each
+/// later event (the opposite direction of the code under test).
+fn led_to(log: &[Event], selected: usize) -> Vec<usize> {
+    let descends = |mut index: usize| loop {
+        match log[index].caused_by {
+            Some(step) if step as usize - 1 == selected => return true,
+            Some(step) if (step as usize - 1) > selected => index = step as usize - 1,
+            _ => return false,
+        }
+    };
+    (selected + 1..log.len()).filter(|&i| descends(i)).collect()
+}
+
+#[wasm_bindgen_test]
+async fn selecting_an_event_marks_its_cause_and_the_events_it_led_to() {
+    let app = Mounted::new().await;
+    let log = scenario_run(Scenario::Ota);
+    app.pick_scenario(Scenario::Ota).await;
+    app.step_to_end().await;
+    // The SMS-DELIVER to the phone: caused by the network, leads to the ENVELOPE and on.
+    let index = log
+        .iter()
+        .position(|e| e.title.starts_with("SMS-DELIVER") && e.to == NodeId::Phone)
+        .unwrap();
+    let effects = led_to(&log, index);
+    let envelope = log.iter().position(|e| e.title == "ENVELOPE").unwrap();
+    assert!(effects.contains(&envelope), "the SMS leads to the ENVELOPE");
+    click(&app.get(&format!("g.arrow[data-index=\"{index}\"]"))).await;
+
+    let marked = |class: &str| -> Vec<usize> {
+        app.all(&format!("g.arrow.{class}"))
+            .iter()
+            .map(|a| a.get_attribute("data-index").unwrap().parse().unwrap())
+            .collect()
+    };
+    let cause = log[index].caused_by.unwrap() as usize - 1;
+    assert_eq!(marked("cause"), vec![cause]);
+    assert_eq!(marked("effect"), effects);
+    assert!(app
+        .get(&format!("g.arrow[data-index=\"{envelope}\"]"))
+        .get_attribute("aria-label")
+        .unwrap()
+        .ends_with("led to by the selected event"));
+    assert_eq!(app.count("g.arrow .causal-mark"), effects.len() + 1);
+
+    // An event whose effects stop before the end of the run (the run goes on from a
+    // user action it did not cause): the later events it did not lead to stay unmarked.
+    let branch = (0..log.len())
+        .find(|&i| {
+            let n = led_to(&log, i).len();
+            log[i].caused_by.is_some() && n > 0 && n < log.len() - i - 1
+        })
+        .expect("the ota run has an event whose effects end before the run does");
+    let expected = Causality::of(&log, branch);
+    assert_eq!(
+        expected.effects.iter().copied().collect::<Vec<_>>(),
+        led_to(&log, branch)
+    );
+    click(&app.get(&format!("g.arrow[data-index=\"{branch}\"]"))).await;
+    assert_eq!(
+        marked("cause"),
+        expected.cause.into_iter().collect::<Vec<_>>()
+    );
+    assert_eq!(marked("effect"), led_to(&log, branch));
+    let later_unmarked = (branch + 1..log.len())
+        .filter(|i| !expected.effects.contains(i))
+        .count();
+    assert!(later_unmarked > 0);
+    assert_eq!(
+        app.count("g.arrow:not(.effect):not(.cause)"),
+        log.len() - expected.effects.len() - usize::from(expected.cause.is_some())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_network_tab_is_reached_by_arrow_keys_in_the_tab_strip() {
+    let app = Mounted::new().await;
+    app.open_tab("phone").await;
+    key(&app.get("[data-test=tab-phone]"), "ArrowRight").await;
+    assert_eq!(
+        app.get("[data-test=tab-network]")
+            .get_attribute("aria-selected")
+            .as_deref(),
+        Some("true")
+    );
+    assert!(app.query("[data-test=network-panel]").is_some());
+    let focused = gloo::utils::document().active_element().unwrap();
+    assert_eq!(focused.id(), "tab-network");
+    key(&focused, "ArrowRight").await;
+    assert!(app.query("[data-test=server-console]").is_some());
+    // Every fault control has a label.
+    app.open_tab("network").await;
+    for input in app.all(".network-panel input") {
+        let id = input.id();
+        assert!(
+            app.query(&format!("label[for=\"{id}\"]")).is_some(),
+            "{id} is labelled"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn model_checks_fault_forms_and_applies_them_through_the_playback() {
+    let clear = FaultForm::of(&LinkFaults::default());
+    let check = check_faults(&clear);
+    assert_eq!(check.faults, Some(LinkFaults::default()));
+    let bad = FaultForm {
+        loss: "150".into(),
+        duplicate: "x".into(),
+        reorder: "2.5".into(),
+        delay: "".into(),
+        ..clear.clone()
+    };
+    let check = check_faults(&bad);
+    assert_eq!(check.faults, None);
+    assert_eq!(check.loss.as_deref(), Some("Out of range: 0 to 100 %."));
+    assert_eq!(check.duplicate.as_deref(), Some("Not a number: \"x\"."));
+    assert!(check
+        .reorder
+        .as_deref()
+        .unwrap()
+        .starts_with("Use a whole number"));
+    assert!(check.delay.is_some());
+    let good = FaultForm {
+        partitioned: true,
+        loss: " 10 ".into(),
+        delay: "250".into(),
+        ..clear.clone()
+    };
+    assert_eq!(
+        check_faults(&good).faults,
+        Some(LinkFaults {
+            partitioned: true,
+            loss_percent: 10,
+            extra_delay_micros: 250_000,
+            ..LinkFaults::default()
+        })
+    );
+
+    let mut model = Model::new(SEED);
+    let total = run().len();
+    while apply(&mut model, Action::Step) {}
+    assert_eq!(model.cursor(), total);
+    assert!(apply(
+        &mut model,
+        Action::EditFault(Link::Radio, FaultField::Loss, "150".into())
+    ));
+    assert!(model.fault_form(Link::Radio).edited);
+    assert!(
+        !apply(&mut model, Action::ApplyFaults(Link::Radio)),
+        "invalid: nothing sent"
+    );
+    assert_eq!(model.cursor(), total);
+    assert!(apply(
+        &mut model,
+        Action::EditFault(Link::Radio, FaultField::Loss, "10".into())
+    ));
+    assert!(apply(&mut model, Action::SetPartition(Link::Radio, true)));
+    assert!(apply(&mut model, Action::ApplyFaults(Link::Radio)));
+    assert_eq!(model.cursor(), total + 1);
+    let faults = model.playback.world().network().ip().faults(Link::Radio);
+    assert_eq!(faults.summary(), "partitioned, loss 10 %");
+    assert_eq!(model.network.faults[1], faults);
+    assert!(!model.fault_form(Link::Radio).edited);
+    assert!(apply(&mut model, Action::CutLink(Link::Backbone)));
+    assert_eq!(
+        model.playback.current().unwrap().title,
+        "Cut link",
+        "the cut is shown"
+    );
 }

@@ -8,7 +8,8 @@ use super::dom;
 use super::inspector::Inspector;
 use super::lanes::Lanes;
 use super::legend::Legend;
-use super::model::{apply, Action, Model, SideTab};
+use super::model::{apply, Action, Causality, Model, SideTab};
+use super::network_panel::NetworkPanel;
 use super::phone_screen::PhoneScreen;
 use super::server_console::ServerConsole;
 use super::side_tabs::{ids, SideTabs};
@@ -143,6 +144,15 @@ pub fn app(props: &AppProps) -> Html {
                 .collect::<Vec<_>>()
         })
     };
+    let causality = {
+        let store = store.clone();
+        use_memo((revision, selected_index), move |_| {
+            let model = store.model();
+            selected_index
+                .map(|index| Causality::of(model.playback.shown(), index))
+                .unwrap_or_default()
+        })
+    };
     let selected_event = {
         let store = store.clone();
         use_memo((revision, selected_index), move |_| {
@@ -172,7 +182,7 @@ pub fn app(props: &AppProps) -> Html {
                 <section class="stage" aria-label="Lanes and sequence diagram">
                     <div class="diagram-scroll" data-test="diagram-scroll">
                         <Lanes lines={model.lanes.clone()} />
-                        <Diagram {arrows} {current} selected={selected_index} />
+                        <Diagram {arrows} {current} selected={selected_index} {causality} />
                     </div>
                     <Legend />
                 </section>
@@ -208,6 +218,13 @@ pub fn app(props: &AppProps) -> Html {
                             },
                             SideTab::Phone => html! {
                                 <PhoneScreen view={model.phone.clone()} />
+                            },
+                            SideTab::Network => html! {
+                                <NetworkPanel
+                                    view={model.network.clone()}
+                                    forms={model.fault_forms.clone()}
+                                    steps_after_cursor={model.steps_after_cursor()}
+                                />
                             },
                             SideTab::Server => html! {
                                 <ServerConsole

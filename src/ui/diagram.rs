@@ -3,11 +3,17 @@
 //! Horizontal positions are percentages of the width, so the lifelines sit under the
 //! centres of the four lane headers at any width; vertical positions are pixels, one row
 //! per event. A user action has no lane of its own: it is drawn as a labelled box on the
-//! lane it is delivered to.
+//! lane it is delivered to. A node's message to itself (a timer firing) is a self-loop on
+//! its lane. Arrows are styled by their [`Layer`]; IP traffic also carries a dot at its
+//! sender's end.
+//!
+//! The selected event's causal links ([`Causality`]) are marked: the event that caused
+//! it (class `cause`) and every shown event it led to (class `effect`), so a TCP segment
+//! shows the APDUs it triggered.
 
 use super::app::Dispatch;
 use super::dom;
-use super::model::{Action, LANES};
+use super::model::{Action, Causality, LANES};
 use crate::sim::{Event, Instant, Layer, NodeId};
 use web_sys::Element;
 use yew::prelude::*;
@@ -22,6 +28,26 @@ const BOTTOM: u32 = 24;
 const BOX_WIDTH: u32 = 150;
 /// How far a user action's box on the leftmost lane reaches left of its lifeline.
 const LEFT_BOX_OFFSET: u32 = 16;
+/// How far a self-loop reaches beside its lifeline, in pixels.
+const LOOP_WIDTH: i32 = 26;
+/// Width of the causal mark at the left of a row, in pixels.
+const CAUSAL_MARK: u32 = 5;
+
+/// Every layer, for the arrow heads.
+const LAYERS: [Layer; 6] = [
+    Layer::Action,
+    Layer::Iso7816,
+    Layer::Apdu,
+    Layer::Sms,
+    Layer::Tcp,
+    Layer::Timer,
+];
+
+/// Whether arrows of `layer` carry a dot at the sender's end (IP traffic, to tell it
+/// from the short messages that cross the same lanes).
+fn has_tail(layer: Layer) -> bool {
+    layer == Layer::Tcp
+}
 
 /// What the diagram needs of an event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +112,8 @@ pub struct DiagramProps {
     pub current: Option<usize>,
     /// Index of the event shown in the inspector.
     pub selected: Option<usize>,
+    /// The selected event's cause and effects among the shown events.
+    pub causality: std::rc::Rc<Causality>,
 }
 
 #[function_component(Diagram)]
@@ -120,13 +148,21 @@ pub fn diagram(props: &DiagramProps) -> Html {
             aria-label="Sequence diagram of the delivered messages"
             width="100%" height={height.to_string()}>
             <defs>
-                { for [Layer::Action, Layer::Iso7816, Layer::Apdu, Layer::Sms].into_iter().map(|layer| html! {
+                { for LAYERS.into_iter().map(|layer| html! {
                     <marker id={format!("head-{}", layer.name())}
                         class={classes!("head", format!("layer-{}", layer.name()))}
                         viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9"
                         markerUnits="userSpaceOnUse"
                         orient="auto-start-reverse">
                         <path d="M0,0 L10,5 L0,10 z" />
+                    </marker>
+                }) }
+                { for LAYERS.into_iter().filter(|layer| has_tail(*layer)).map(|layer| html! {
+                    <marker id={format!("tail-{}", layer.name())}
+                        class={classes!("head", format!("layer-{}", layer.name()))}
+                        viewBox="0 0 10 10" refX="5" refY="5" markerWidth="8" markerHeight="8"
+                        markerUnits="userSpaceOnUse">
+                        <circle cx="5" cy="5" r="4" />
                     </marker>
                 }) }
             </defs>
@@ -146,16 +182,25 @@ fn render_arrow(arrow: &Arrow, props: &DiagramProps, dispatch: &Dispatch) -> Htm
     let mid = top + ROW / 2 + 4;
     let is_current = props.current == Some(arrow.index);
     let is_selected = props.selected == Some(arrow.index);
+    let is_cause = props.causality.cause == Some(arrow.index);
+    let is_effect = props.causality.effects.contains(&arrow.index);
     let layer = format!("layer-{}", arrow.layer.name());
     let (from_x, to_x) = (lane_x(arrow.from), lane_x(arrow.to));
     let direction = match (from_x, to_x) {
         (Some(a), Some(b)) if b < a => "dir-rtl",
-        (Some(_), Some(_)) => "dir-ltr",
+        (Some(a), Some(b)) if b > a => "dir-ltr",
         _ => "dir-none",
     };
     let label = arrow.label();
+    let causal = if is_cause {
+        ", caused the selected event"
+    } else if is_effect {
+        ", led to by the selected event"
+    } else {
+        ""
+    };
     let described = format!(
-        "{label}, {} → {}, at {}",
+        "{label}, {} → {}, at {}{causal}",
         arrow.from.name(),
         arrow.to.name(),
         arrow.time
@@ -176,17 +221,36 @@ fn render_arrow(arrow: &Arrow, props: &DiagramProps, dispatch: &Dispatch) -> Htm
         })
     };
 
+    let head = format!("url(#head-{})", arrow.layer.name());
     let body = match (from_x, to_x) {
         (Some(x1), Some(x2)) if x1 != x2 => html! {
             <>
                 <line class="shaft" x1={pct(x1)} x2={pct(x2)}
                     y1={mid.to_string()} y2={mid.to_string()}
-                    marker-end={format!("url(#head-{})", arrow.layer.name())} />
+                    marker-start={has_tail(arrow.layer)
+                        .then(|| format!("url(#tail-{})", arrow.layer.name()))}
+                    marker-end={head} />
                 <text class="label" x={pct((x1 + x2) / 2.0)} y={(mid - 6).to_string()}
                     text-anchor="middle">{ label.clone() }</text>
             </>
         },
-        // A user action (or a node talking to itself): a box on the target lane.
+        // A node's message to itself (a timer): a loop beside its lifeline, turned
+        // toward the middle of the diagram, and its label past the loop.
+        (Some(x), Some(_)) => {
+            let side = if x > 50.0 { -1 } else { 1 };
+            let reach = side * LOOP_WIDTH;
+            let (upper, lower) = (mid as i32 - 8, mid as i32 + 6);
+            html! {
+                <svg class="self-loop" x={pct(x)} y="0" overflow="visible">
+                    <path class="shaft" fill="none"
+                        d={format!("M0,{upper} h{reach} V{lower} h{}", -reach + side * 2)}
+                        marker-end={head} />
+                    <text class="label" x={(reach + side * 6).to_string()} y={(mid + 3).to_string()}
+                        text-anchor={if side > 0 { "start" } else { "end" }}>{ label.clone() }</text>
+                </svg>
+            }
+        }
+        // A user action: a box on the target lane.
         (_, target) => {
             let x = target.or(from_x).unwrap_or(50.0);
             // Centred on the lane, except on the leftmost one, where a centred box would
@@ -214,14 +278,20 @@ fn render_arrow(arrow: &Arrow, props: &DiagramProps, dispatch: &Dispatch) -> Htm
         <g key={arrow.step}
             class={classes!("arrow", layer, direction, arrow.empty.then_some("no-bytes"),
                 is_current.then_some("current"),
-                is_selected.then_some("selected"))}
+                is_selected.then_some("selected"),
+                is_cause.then_some("cause"),
+                is_effect.then_some("effect"))}
             data-step={arrow.step.to_string()} data-index={arrow.index.to_string()}
             role="button" tabindex="0" aria-label={described.clone()}
             aria-current={is_current.then_some("step")}
             {onclick} {onkeydown}>
             <title>{ described }</title>
             <rect class="band" x="0" y={top.to_string()} width="100%" height={ROW.to_string()} />
-            <text class="time" x="6" y={(mid + 4).to_string()}>{ arrow.time.to_string() }</text>
+            if is_cause || is_effect {
+                <rect class="causal-mark" x="0" y={(top + 2).to_string()}
+                    width={CAUSAL_MARK.to_string()} height={(ROW - 4).to_string()} />
+            }
+            <text class="time" x={(CAUSAL_MARK + 4).to_string()} y={(mid + 4).to_string()}>{ arrow.time.to_string() }</text>
             { body }
         </g>
     }

@@ -6,9 +6,11 @@
 //!   ├─ stage
 //!   │   ├─ Lanes       Server | Network (SMS centre) | Phone + gateway | Card, status lines
 //!   │   ├─ Diagram     SVG sequence diagram of the shown events; click selects
-//!   │   └─ Legend      layer colours, line styles
+//!   │   │              TCP arrows with a dot at the sender, timers as self-loops;
+//!   │   │              the selected event's cause and effects marked
+//!   │   └─ Legend      layer colours, line styles, causal marks
 //!   └─ side
-//!       ├─ SideTabs        Inspector | Card | Phone | Server
+//!       ├─ SideTabs        Inspector | Card | Phone | Network | Server
 //!       ├─ Inspector       title line, Copy hex
 //!       │   ├─ FieldTree   the selected event's decoded fields (collapsible)
 //!       │   └─ HexView     its bytes, 16 a row; tree and hex highlight each other
@@ -18,6 +20,11 @@
 //!           ├─ FileView        the shown file: diff, decoded values, FileHex bytes
 //!           └─ ApduBox         hex input checked as typed; Send; the card's answer
 //!       ├─ PhoneScreen     phone frame: state, SMS inbox, data download, proactive pending
+//!       │   └─ GatewayPanel    the gateway's channels: id, SID, mode, state, buffers, peer;
+//!       │                      the events the card asked for
+//!       ├─ NetworkPanel    IP session, packet counters, the network's last deed
+//!       │   └─ LinkFaultsForm  per link: partition, loss, duplication, reordering, delay;
+//!       │                      Apply · Cut link
 //!       └─ ServerConsole   the server at the cursor
 //!           ├─ ScenarioPicker  power-on | ota: starts the run over
 //!           └─ OtaComposer     TAR · SPI · KIc · KID · data, checked as typed; Send OTA
@@ -37,11 +44,14 @@ mod field_tree;
 mod file_hex;
 mod file_tree_view;
 mod file_view;
+mod gateway_panel;
 mod hex_view;
 mod inspector;
 mod lanes;
 mod legend;
+mod link_faults;
 pub mod model;
+mod network_panel;
 mod ota_composer;
 mod phone_screen;
 mod pin_status;

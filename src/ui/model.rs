@@ -11,10 +11,13 @@
 use crate::card::inspect::{self, FileChange, FileNode, PinView};
 use crate::card::profile::Service;
 use crate::card::{Card, Profile};
+use crate::net::ip::{IpCounters, Link, LinkFaults, PdpContext};
+use crate::phone::gateway::Channel;
 use crate::phone::{InboxMessage, PhoneState};
 use crate::server::{OtaRequest, Server};
 use crate::sim::{Event, Instant, Layer, NodeId, Playback, Scenario, World};
 use crate::wire::apdu::{instruction_name, Case, CommandApdu};
+use crate::wire::cat::Event as CatEvent;
 use crate::wire::ota::{Spi, Tar};
 use crate::wire::sms::{SmsDeliver, PID_SIM_DATA_DOWNLOAD};
 use crate::wire::{hex, Field};
@@ -45,18 +48,23 @@ pub enum SideTab {
     Inspector,
     /// The card at the cursor: files, PINs, the send-APDU box.
     Card,
-    /// The phone's screen: its state, SMS inbox, data downloads to the card.
+    /// The phone's screen: its state, SMS inbox, data downloads to the card; below it
+    /// the access gateway's channel table.
     Phone,
+    /// The operator network's IP side: the phone's IP session, packet counters, the
+    /// faults on each link.
+    Network,
     /// The server console: scenario picker, OTA composer, the last OTA's result.
     Server,
 }
 
 impl SideTab {
     /// The tabs, left to right.
-    pub const ALL: [SideTab; 4] = [
+    pub const ALL: [SideTab; 5] = [
         SideTab::Inspector,
         SideTab::Card,
         SideTab::Phone,
+        SideTab::Network,
         SideTab::Server,
     ];
 }
@@ -112,6 +120,16 @@ pub enum Action {
     /// Have the server send the composed OTA at the cursor (the run branches there), then
     /// step until the server has the PoR or nothing is left in flight.
     SendOta,
+    /// A text field of a link's fault form changed.
+    EditFault(Link, FaultField, String),
+    /// The partition checkbox of a link's fault form was ticked (`true`) or cleared.
+    SetPartition(Link, bool),
+    /// Set the faults in this link's form at the cursor ([`crate::sim::Action::SetFaults`];
+    /// the run branches there) and show that action.
+    ApplyFaults(Link),
+    /// Cut this link at the cursor ([`crate::sim::Action::CutLink`]; the run branches
+    /// there) and show that action.
+    CutLink(Link),
 }
 
 /// A field of the OTA composer.
@@ -256,6 +274,214 @@ pub fn check_ota(form: &OtaForm) -> OtaCheck {
     }
 }
 
+/// A text field of a link's fault form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultField {
+    Loss,
+    Duplicate,
+    Reorder,
+    /// Extra delay, in milliseconds.
+    Delay,
+}
+
+impl FaultField {
+    pub const ALL: [FaultField; 4] = [
+        FaultField::Loss,
+        FaultField::Duplicate,
+        FaultField::Reorder,
+        FaultField::Delay,
+    ];
+}
+
+/// The most extra delay the fault form accepts, in milliseconds (a minute: far longer
+/// than any timer of the run).
+pub const MAX_EXTRA_DELAY_MS: u64 = 60_000;
+
+/// One link's fault form: the partition checkbox and the text of each field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultForm {
+    pub partitioned: bool,
+    pub loss: String,
+    pub duplicate: String,
+    pub reorder: String,
+    /// Milliseconds.
+    pub delay: String,
+    /// Whether the user changed the form since it was last filled from the world; an
+    /// unchanged form follows the link's faults at the cursor.
+    pub edited: bool,
+}
+
+impl FaultForm {
+    /// The form filled with `faults` (not edited).
+    pub fn of(faults: &LinkFaults) -> FaultForm {
+        FaultForm {
+            partitioned: faults.partitioned,
+            loss: faults.loss_percent.to_string(),
+            duplicate: faults.duplicate_percent.to_string(),
+            reorder: faults.reorder_percent.to_string(),
+            delay: (faults.extra_delay_micros / 1000).to_string(),
+            edited: false,
+        }
+    }
+
+    pub fn get(&self, field: FaultField) -> &str {
+        match field {
+            FaultField::Loss => &self.loss,
+            FaultField::Duplicate => &self.duplicate,
+            FaultField::Reorder => &self.reorder,
+            FaultField::Delay => &self.delay,
+        }
+    }
+
+    fn get_mut(&mut self, field: FaultField) -> &mut String {
+        match field {
+            FaultField::Loss => &mut self.loss,
+            FaultField::Duplicate => &mut self.duplicate,
+            FaultField::Reorder => &mut self.reorder,
+            FaultField::Delay => &mut self.delay,
+        }
+    }
+}
+
+/// A fault form checked: an error per text field (in words), or the faults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultCheck {
+    pub loss: Option<String>,
+    pub duplicate: Option<String>,
+    pub reorder: Option<String>,
+    pub delay: Option<String>,
+    /// The faults, when every field is valid.
+    pub faults: Option<LinkFaults>,
+}
+
+impl FaultCheck {
+    pub fn error(&self, field: FaultField) -> Option<&str> {
+        match field {
+            FaultField::Loss => self.loss.as_deref(),
+            FaultField::Duplicate => self.duplicate.as_deref(),
+            FaultField::Reorder => self.reorder.as_deref(),
+            FaultField::Delay => self.delay.as_deref(),
+        }
+    }
+}
+
+/// A whole number from 0 to `max` (surrounding spaces allowed), or why not, in words:
+/// not a number, out of range, or not whole.
+fn whole_number(text: &str, max: u64, unit: &str) -> Result<u64, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(format!("Enter a number from 0 to {max}{unit}."));
+    }
+    let decimal = text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+'));
+    let value = match text.parse::<f64>() {
+        Ok(value) if decimal => value,
+        _ => return Err(format!("Not a number: {text:?}.")),
+    };
+    if !(0.0..=max as f64).contains(&value) {
+        return Err(format!("Out of range: 0 to {max}{unit}."));
+    }
+    if value.fract() != 0.0 {
+        return Err(format!("Use a whole number from 0 to {max}{unit}."));
+    }
+    Ok(value as u64)
+}
+
+/// A percentage, 0 to 100.
+fn percent(text: &str) -> Result<u8, String> {
+    whole_number(text, 100, " %").map(|n| n as u8)
+}
+
+/// Checks a fault form: loss, duplication and reordering are whole percentages 0–100,
+/// the extra delay whole milliseconds 0 to [`MAX_EXTRA_DELAY_MS`].
+pub fn check_faults(form: &FaultForm) -> FaultCheck {
+    let loss = percent(&form.loss);
+    let duplicate = percent(&form.duplicate);
+    let reorder = percent(&form.reorder);
+    let delay = whole_number(&form.delay, MAX_EXTRA_DELAY_MS, " ms");
+    let faults = match (&loss, &duplicate, &reorder, &delay) {
+        (Ok(loss), Ok(duplicate), Ok(reorder), Ok(delay)) => Some(LinkFaults {
+            partitioned: form.partitioned,
+            loss_percent: *loss,
+            duplicate_percent: *duplicate,
+            reorder_percent: *reorder,
+            extra_delay_micros: delay * 1000,
+        }),
+        _ => None,
+    };
+    FaultCheck {
+        loss: loss.err(),
+        duplicate: duplicate.err(),
+        reorder: reorder.err(),
+        delay: delay.err(),
+        faults,
+    }
+}
+
+/// The position of `link` in [`Link::ALL`] (and in the per-link arrays of the model).
+pub fn link_index(link: Link) -> usize {
+    Link::ALL.iter().position(|l| *l == link).unwrap_or(0)
+}
+
+/// The operator network's IP side at the cursor, as the network panel shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkView {
+    /// The network's status line (what it did last: faults set, a link cut, …).
+    pub status: String,
+    /// The phone's IP session, if it has one.
+    pub context: Option<PdpContext>,
+    pub counters: IpCounters,
+    /// The faults on each link of [`Link::ALL`].
+    pub faults: [LinkFaults; 2],
+}
+
+impl NetworkView {
+    fn of(world: &World) -> NetworkView {
+        let ip = world.network().ip();
+        NetworkView {
+            status: world.status_line(NodeId::Network),
+            context: ip.context().cloned(),
+            counters: ip.counters(),
+            faults: Link::ALL.map(|link| ip.faults(link)),
+        }
+    }
+}
+
+/// What the selected event is linked to by cause (within the shown events): the event
+/// whose delivery sent it, and every event it led to, directly or through others.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Causality {
+    /// Index (in the shown log) of the event that caused the selected one.
+    pub cause: Option<usize>,
+    /// Indices of the events the selected one caused, transitively, in log order.
+    pub effects: BTreeSet<usize>,
+}
+
+impl Causality {
+    /// The causal links of the event at `selected` among `shown` ([`Event::caused_by`]
+    /// names a step, the 1-based position in the log). A cause always comes before its
+    /// effects, so one pass forward finds them all.
+    pub fn of(shown: &[Event], selected: usize) -> Causality {
+        let Some(event) = shown.get(selected) else {
+            return Causality::default();
+        };
+        let cause = event
+            .caused_by
+            .and_then(|step| usize::try_from(step).ok()?.checked_sub(1))
+            .filter(|index| *index < selected);
+        let mut linked = BTreeSet::from([event.step]);
+        let mut effects = BTreeSet::new();
+        for (index, later) in shown.iter().enumerate().skip(selected + 1) {
+            if later.caused_by.is_some_and(|step| linked.contains(&step)) {
+                linked.insert(later.step);
+                effects.insert(index);
+            }
+        }
+        Causality { cause, effects }
+    }
+}
+
 /// The words for a TAR's service.
 pub fn service_name(service: Service) -> &'static str {
     match service {
@@ -354,6 +580,10 @@ pub struct PhoneView {
     pub last_download: Option<String>,
     /// The last data-download SMS shown, if any.
     pub download: Option<DownloadView>,
+    /// The access gateway's channels, by identifier.
+    pub channels: Vec<Channel>,
+    /// The events the card asked for in SET UP EVENT LIST.
+    pub event_list: Vec<CatEvent>,
 }
 
 impl PhoneView {
@@ -379,6 +609,8 @@ impl PhoneView {
             proactive_pending: phone.proactive_pending(),
             last_download: phone.last_download().map(str::to_string),
             download,
+            channels: phone.gateway().channels().cloned().collect(),
+            event_list: phone.event_list().to_vec(),
         }
     }
 }
@@ -573,6 +805,10 @@ pub struct Model {
     pub server: Shared<ServerView>,
     /// The OTA composer's text.
     pub ota_form: OtaForm,
+    /// The network's IP side at the cursor (cached with the lanes).
+    pub network: Shared<NetworkView>,
+    /// The fault form of each link of [`Link::ALL`].
+    pub fault_forms: [FaultForm; 2],
 }
 
 impl Model {
@@ -584,6 +820,8 @@ impl Model {
             phone: Shared::new(PhoneView::of(&world, &[])),
             server: Shared::new(ServerView::of(&world, &[], None)),
             ota_form: OtaForm::defaults(),
+            network: Shared::new(NetworkView::of(&world)),
+            fault_forms: Link::ALL.map(|link| FaultForm::of(&world.network().ip().faults(link))),
             playback: Playback::new(seed),
             pinned: None,
             selected_field: None,
@@ -678,6 +916,13 @@ impl Model {
             self.playback.shown(),
             Some(&self.server),
         ));
+        let network = NetworkView::of(&world);
+        for (form, faults) in self.fault_forms.iter_mut().zip(&network.faults) {
+            if !form.edited {
+                *form = FaultForm::of(faults);
+            }
+        }
+        self.network = Shared::new(network);
         self.revision += 1;
         self.refresh_changes();
         world
@@ -786,6 +1031,7 @@ impl Model {
         self.playing = false;
         self.playback = Playback::for_scenario(scenario, self.seed);
         self.apdu_echo = None;
+        self.discard_fault_drafts();
         self.record_ahead();
         self.cursor_moved();
         true
@@ -834,6 +1080,76 @@ impl Model {
                 break;
             }
             if !self.playback.step_forward() {
+                break;
+            }
+        }
+        self.record_ahead();
+        self.cursor_moved();
+        true
+    }
+}
+
+/// How many steps a network action takes at most to be shown (messages due at the same
+/// instant and queued before it go first).
+const STEPS_TO_ACTION: usize = 8;
+
+impl Model {
+    /// The fault form of `link`.
+    pub fn fault_form(&self, link: Link) -> &FaultForm {
+        &self.fault_forms[link_index(link)]
+    }
+
+    /// Lets every fault form follow its link's faults again (a run started over).
+    fn discard_fault_drafts(&mut self) {
+        for form in &mut self.fault_forms {
+            form.edited = false;
+        }
+    }
+
+    /// A text field of a link's fault form changed.
+    fn edit_fault(&mut self, link: Link, field: FaultField, text: String) -> bool {
+        let form = &mut self.fault_forms[link_index(link)];
+        if form.get(field) == text {
+            return false;
+        }
+        *form.get_mut(field) = text;
+        form.edited = true;
+        true
+    }
+
+    /// The partition checkbox of a link's fault form changed.
+    fn set_partition(&mut self, link: Link, partitioned: bool) -> bool {
+        let form = &mut self.fault_forms[link_index(link)];
+        if form.partitioned == partitioned {
+            return false;
+        }
+        form.partitioned = partitioned;
+        form.edited = true;
+        true
+    }
+
+    /// Sets the faults of `link`'s form at the cursor, if the form is valid.
+    fn apply_faults(&mut self, link: Link) -> bool {
+        let index = link_index(link);
+        let Some(faults) = check_faults(&self.fault_forms[index]).faults else {
+            return false;
+        };
+        self.fault_forms[index].edited = false;
+        self.act_on_network(crate::sim::Action::SetFaults { link, faults })
+    }
+
+    /// Does a network action at the cursor (the run branches there, as for an APDU or
+    /// an OTA) and steps until the network has it.
+    fn act_on_network(&mut self, action: crate::sim::Action) -> bool {
+        self.playing = false;
+        self.playback.act(action);
+        let shown = |playback: &Playback| {
+            playback
+                .current()
+                .is_some_and(|e| e.from == NodeId::User && e.to == NodeId::Network)
+        };
+        for _ in 0..STEPS_TO_ACTION {
+            if shown(&self.playback) || !self.playback.step_forward() {
                 break;
             }
         }
@@ -962,6 +1278,7 @@ pub fn apply(model: &mut Model, action: Action) -> bool {
                 return was_playing;
             }
             model.playback.reset();
+            model.discard_fault_drafts();
             model.record_ahead();
             model.cursor_moved();
             model.apdu_echo = None;
@@ -1098,5 +1415,9 @@ pub fn apply(model: &mut Model, action: Action) -> bool {
         Action::PickScenario(scenario) => model.pick_scenario(scenario),
         Action::EditOta(field, text) => model.edit_ota(field, text),
         Action::SendOta => model.send_ota(),
+        Action::EditFault(link, field, text) => model.edit_fault(link, field, text),
+        Action::SetPartition(link, partitioned) => model.set_partition(link, partitioned),
+        Action::ApplyFaults(link) => model.apply_faults(link),
+        Action::CutLink(link) => model.act_on_network(crate::sim::Action::CutLink(link)),
     }
 }

@@ -1,8 +1,9 @@
 //! The phone's screen at the cursor, drawn in a small phone frame: network and card
 //! state, the SMS inbox (ordinary short messages: sender, text), an indicator while a
 //! (U)SIM data-download SMS goes to the card and when the card has a proactive command
-//! pending.
+//! pending. Below the frame, the access gateway's channels ([`GatewayPanel`]).
 
+use super::gateway_panel::GatewayPanel;
 use super::model::{PhoneView, Shared};
 use crate::phone::PhoneState;
 use yew::prelude::*;
@@ -77,6 +78,7 @@ pub fn phone_screen(props: &PhoneScreenProps) -> Html {
                 </div>
             </div>
             <p class="phone-status muted" title={view.status.clone()}>{ view.status.clone() }</p>
+            <GatewayPanel view={props.view.clone()} />
         </section>
     }
 }

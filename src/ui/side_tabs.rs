@@ -1,4 +1,4 @@
-//! The tab strip of the right-hand column: Inspector | Card | Phone | Server. ← / → move
+//! The tab strip of the right-hand column: Inspector | Card | Phone | Network | Server. ← / → move
 //! between tabs, Home / End to the first and last.
 
 use super::app::Dispatch;
@@ -19,6 +19,7 @@ pub fn ids(tab: SideTab) -> (&'static str, &'static str) {
         SideTab::Inspector => ("tab-inspector", "panel-inspector"),
         SideTab::Card => ("tab-card", "panel-card"),
         SideTab::Phone => ("tab-phone", "panel-phone"),
+        SideTab::Network => ("tab-network", "panel-network"),
         SideTab::Server => ("tab-server", "panel-server"),
     }
 }
@@ -75,7 +76,10 @@ pub fn side_tabs(props: &SideTabsProps) -> Html {
                 "The card at the cursor: files, PINs, send an APDU",
                 count.unwrap_or_default()) }
             { tab(SideTab::Phone, "Phone",
-                "The phone's screen: state, SMS inbox, data downloads to the card",
+                "The phone's screen: state, SMS inbox, data downloads to the card; its gateway's channels",
+                Html::default()) }
+            { tab(SideTab::Network, "Network",
+                "The operator network's IP side: the phone's IP session, packet counters, link faults",
                 Html::default()) }
             { tab(SideTab::Server, "Server",
                 "The server console: scenarios, compose and send an OTA, its PoR",
