@@ -45,6 +45,15 @@ fn run(seed: u64, actions: Vec<Action>) -> Timeline {
     timeline
 }
 
+/// How many messages reached the card so far.
+fn messages_to_card(timeline: &Timeline) -> usize {
+    timeline
+        .log()
+        .iter()
+        .filter(|e| e.to == NodeId::Card)
+        .count()
+}
+
 /// The HTTP response's body, after the blank line.
 fn body(response: &[u8]) -> &[u8] {
     let end = response
@@ -139,7 +148,7 @@ fn a_tcp_segment_causes_the_event_download_that_tells_the_card() {
 #[test]
 fn a_rogue_server_is_refused_and_the_card_hears_nothing() {
     let before = Scenario::ScwsStart.record(3);
-    let card_exchanges = before.log().iter().filter(|e| e.to == NodeId::Card).count();
+    let card_exchanges = messages_to_card(&before);
     let timeline = run(3, vec![connect("rogue", get("/index.html"))]);
     let world = timeline.head();
     let session = &world.server().sessions().sessions()[0];
@@ -149,11 +158,7 @@ fn a_rogue_server_is_refused_and_the_card_hears_nothing() {
     );
     assert!(session.received.is_empty());
     assert_eq!(world.phone().net().refused(), 1);
-    let after = timeline
-        .log()
-        .iter()
-        .filter(|e| e.to == NodeId::Card)
-        .count();
+    let after = messages_to_card(&timeline);
     assert_eq!(after, card_exchanges, "the card saw an APDU");
 }
 
@@ -317,11 +322,7 @@ fn run_secure(seed: u64, actions: Vec<Action>) -> (Timeline, usize) {
     timeline.act(Action::ServerSendOta(start));
     timeline.run(STEP_LIMIT);
     assert_eq!(timeline.head().phone().gateway().channels().count(), 2);
-    let card_exchanges = timeline
-        .log()
-        .iter()
-        .filter(|e| e.to == NodeId::Card)
-        .count();
+    let card_exchanges = messages_to_card(&timeline);
     for action in actions {
         timeline.act(action);
     }
@@ -373,11 +374,7 @@ fn a_server_with_a_certificate_from_another_ca_is_refused_and_the_card_hears_not
     assert_eq!(world.phone().net().refused(), 1);
     let why = world.phone().net().last_tls_error().unwrap();
     assert!(why.contains("issuer"), "{why}");
-    let after = timeline
-        .log()
-        .iter()
-        .filter(|e| e.to == NodeId::Card)
-        .count();
+    let after = messages_to_card(&timeline);
     assert_eq!(after, card_exchanges, "the card saw an APDU");
 }
 
