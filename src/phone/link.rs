@@ -30,7 +30,7 @@ use crate::net::unix_time;
 use crate::sim::{Instant, Message, NodeId, Payload};
 use crate::wire::ipv4::{address_text, Ipv4Packet};
 use crate::wire::tcp::{TcpFlags, TcpSegment};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// How the gateway checks a server that connects to a listening channel (patent module
 /// 50). The default admits the operator's servers by source address (an allow-list).
@@ -107,6 +107,9 @@ pub struct NetSide {
     secured: BTreeMap<u8, Secured>,
     /// Why the last TLS handshake failed, in words.
     last_tls_error: Option<String>,
+    /// Channels whose peer has finished (FIN) while bytes it sent still wait in the
+    /// connection: the card hears of the FIN after the last of them.
+    finishing: BTreeSet<u8>,
 }
 
 impl Default for NetSide {
@@ -122,6 +125,7 @@ impl Default for NetSide {
             refused: 0,
             secured: BTreeMap::new(),
             last_tls_error: None,
+            finishing: BTreeSet::new(),
         }
     }
 }
@@ -212,6 +216,7 @@ impl Phone {
             let (deliveries, moved) = self.deliver_readable(now);
             out.extend(deliveries);
             busy |= moved;
+            out.extend(self.announce_finished(now));
             out.extend(self.net.host.transmit(now));
             if !busy {
                 return out;
@@ -342,6 +347,7 @@ impl Phone {
                 None => Vec::new(),
             },
             NetRequest::Close { channel } => {
+                self.net.finishing.remove(&channel);
                 let mut last = Vec::new();
                 if let Some(mut secured) = self.net.secured.remove(&channel) {
                     secured.session.close();
@@ -457,7 +463,10 @@ impl Phone {
                         }
                     }
                     ConnectionEvent::Established => NetIndication::Connected { channel },
-                    ConnectionEvent::PeerFinished => NetIndication::PeerClosed { channel },
+                    ConnectionEvent::PeerFinished => {
+                        self.net.finishing.insert(channel);
+                        return Vec::new();
+                    }
                     ConnectionEvent::Reset | ConnectionEvent::TimedOut => {
                         let was_up = self.gateway.channel(channel).is_some_and(|c| {
                             matches!(c.state, LinkState::Established | LinkState::Dropped)
@@ -465,6 +474,7 @@ impl Phone {
                         self.net.transports.remove(&channel);
                         self.net.unsent.remove(&channel);
                         self.net.secured.remove(&channel);
+                        self.net.finishing.remove(&channel);
                         match (was_up, server_mode) {
                             (true, _) => NetIndication::Reset { channel },
                             // A handshake that never completed: the card never heard of it.
@@ -508,6 +518,39 @@ impl Phone {
         }
         self.net.unsent.retain(|_, bytes| !bytes.is_empty());
         moved
+    }
+
+    /// Tells the card of each peer's FIN once every byte before it has reached the
+    /// channel.
+    fn announce_finished(&mut self, now: Instant) -> Vec<Message> {
+        let drained: Vec<u8> = self
+            .net
+            .finishing
+            .iter()
+            .copied()
+            .filter(|channel| {
+                let in_connection = match self.net.transports.get(channel) {
+                    Some(Transport::Tcp(handle)) => self
+                        .net
+                        .host
+                        .connection(*handle)
+                        .map_or(0, |c| c.readable()),
+                    _ => 0,
+                };
+                let in_tls = self
+                    .net
+                    .secured
+                    .get(channel)
+                    .map_or(0, |s| s.plaintext.len());
+                in_connection + in_tls == 0
+            })
+            .collect();
+        let mut out = Vec::new();
+        for channel in drained {
+            self.net.finishing.remove(&channel);
+            out.extend(self.network_indication(now, NetIndication::PeerClosed { channel }));
+        }
+        out
     }
 
     /// Starts TLS as the server on `channel`'s new connection `handle`.

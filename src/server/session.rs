@@ -8,6 +8,9 @@
 //!        └──────────────▶ Connecting └──▶ Failed              └──▶ Failed        └──▶ Finished
 //! ```
 //!
+//! The server also accepts the card's own connections (client mode, claim 3) on
+//! [`ADMIN_PORT`]: it reads the card's request and answers [`ADMIN_DONE`].
+//!
 //! The server answers from several addresses, one per administration server identity
 //! ([`SERVER_ADDRESSES`]): each identity is a [`Host`] of its own, so the gateway sees
 //! (and may refuse) each by its source address.
@@ -69,6 +72,8 @@ pub struct Session {
     tls: Option<TlsSession>,
     /// TLS records not yet taken by the connection.
     ciphertext: Vec<u8>,
+    /// The card connected to the server (client mode), rather than the other way.
+    pub inbound: bool,
 }
 
 /// The sessions of the server node.
@@ -86,7 +91,8 @@ impl Default for Sessions {
             .iter()
             .enumerate()
             .map(|(i, (name, address))| {
-                let host = Host::new(NodeId::Server, Some(*address), SERVER_SECRET + i as u64);
+                let mut host = Host::new(NodeId::Server, Some(*address), SERVER_SECRET + i as u64);
+                host.listen(ADMIN_PORT, Config::default());
                 (name.to_string(), host)
             })
             .collect();
@@ -109,6 +115,39 @@ fn start_tls(now: Instant, name: &str, id: u32) -> Option<TlsSession> {
     };
     let entropy = SERVER_SECRET ^ now.as_micros() ^ (u64::from(id) << 40);
     TlsSession::client(settings, entropy, unix_time(now)).ok()
+}
+
+/// The port the server accepts the card's own connections on (client mode, the patent's
+/// claim 3): HTTP.
+pub const ADMIN_PORT: u16 = 80;
+
+/// The server's answer to a card's administration request: no more commands, the
+/// session ends (GlobalPlatform Amendment B's 204 No Content). The full protocol, with
+/// commands in the answers, is the campaigns' work.
+pub const ADMIN_DONE: &[u8] =
+    b"HTTP/1.1 204 No Content\r\nX-Admin-Protocol: globalplatform-remote-admin/1.0\r\n\r\n";
+
+/// The length of an HTTP request in `bytes` (head and Content-Length body), once it is
+/// all there.
+fn complete_request(bytes: &[u8]) -> Option<usize> {
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut request = httparse::Request::new(&mut headers);
+    let httparse::Status::Complete(head) = request.parse(bytes).ok()? else {
+        return None;
+    };
+    let body = request
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+        .and_then(|h| {
+            std::str::from_utf8(h.value)
+                .ok()?
+                .trim()
+                .parse::<usize>()
+                .ok()
+        })
+        .unwrap_or(0);
+    (bytes.len() >= head + body).then_some(head + body)
 }
 
 /// The key of the server's initial sequence numbers (RFC 6528).
@@ -148,6 +187,7 @@ impl Sessions {
             unsent,
             tls: None,
             ciphertext: Vec::new(),
+            inbound: false,
         });
         if !known {
             self.fail(id, "no such server identity");
@@ -252,8 +292,34 @@ impl Sessions {
         let mut out = Vec::new();
         for (name, host) in &mut self.hosts {
             for event in host.take_events() {
-                let HostEvent::Connection { handle, event } = event else {
-                    continue;
+                let (handle, event) = match event {
+                    HostEvent::Connection { handle, event } => (handle, event),
+                    HostEvent::Accepted {
+                        handle,
+                        port,
+                        remote,
+                    } => {
+                        let id = self.sessions.len() as u32 + 1;
+                        self.sessions.push(Session {
+                            id,
+                            request: ConnectRequest {
+                                server: name.clone(),
+                                port,
+                                send: Vec::new(),
+                                secure: false,
+                            },
+                            state: SessionState::Connecting,
+                            received: Vec::new(),
+                            remote: Some(remote),
+                            handle: Some(handle),
+                            unsent: 0,
+                            tls: None,
+                            ciphertext: Vec::new(),
+                            inbound: true,
+                        });
+                        continue;
+                    }
+                    HostEvent::Datagram { .. } => continue,
                 };
                 let Some(session) = self
                     .sessions
@@ -325,6 +391,15 @@ impl Sessions {
                         session.ciphertext.extend(tls.take_outgoing());
                     }
                     None => session.received.extend(incoming),
+                }
+                if session.inbound
+                    && session.state == SessionState::Open
+                    && session.request.send.is_empty()
+                    && complete_request(&session.received).is_some()
+                {
+                    session.request.send = ADMIN_DONE.to_vec();
+                    connection.write(ADMIN_DONE);
+                    connection.close();
                 }
                 let taken = connection.write(&session.ciphertext);
                 session.ciphertext.drain(..taken);

@@ -441,3 +441,53 @@ fn a_bulk_upload_is_paced_by_the_card_and_fills_each_receive_data() {
     );
     assert!(head < received.len());
 }
+
+/// Client mode (the patent's claim 3): an OTA `A2` makes the card open a TCP client
+/// channel to ras-1's port 80 and post its administration request; the server answers
+/// 204 and the card closes the channel.
+#[test]
+fn the_card_connects_out_to_the_server_in_client_mode_and_closes_after_the_answer() {
+    let mut timeline = Scenario::PowerOn.record(16);
+    let connect = crate::card::scws_admin::AdminCommand::Connect(
+        crate::card::scws_admin::Connect::tcp(std::net::Ipv4Addr::new(198, 51, 100, 10), 80),
+    );
+    let request = timeline
+        .head()
+        .server()
+        .request(crate::server::SCWS_ADMIN_TAR, connect.emit());
+    let start = timeline.log().len();
+    timeline.act(Action::ServerSendOta(request));
+    timeline.run(STEP_LIMIT);
+    assert!(timeline.head().is_quiescent());
+    let world = timeline.head();
+    let session = &world.server().sessions().sessions()[0];
+    assert!(session.inbound);
+    assert_eq!(session.state, SessionState::Finished);
+    let text = String::from_utf8_lossy(&session.received);
+    assert!(text.starts_with("POST /"), "{text}");
+    assert!(text.contains("X-Admin-From: "), "{text}");
+    let log = &timeline.log()[start..];
+    let names: Vec<&str> = log
+        .iter()
+        .filter_map(|e| {
+            e.title
+                .split(':')
+                .next()
+                .filter(|_| e.title.contains(": 90 00"))
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["OPEN CHANNEL", "SEND DATA", "RECEIVE DATA", "CLOSE CHANNEL"],
+        "the proactive commands in order"
+    );
+    // The TERMINAL RESPONSE to OPEN CHANNEL waited for the link: channel status 81 00.
+    let open = log.iter().find(|e| e.title == "TERMINAL RESPONSE").unwrap();
+    assert!(open.bytes.windows(4).any(|w| w == [0xB8, 0x02, 0x81, 0x00]));
+    let syn = log
+        .iter()
+        .find(|e| e.title.starts_with("TCP ") && e.from == NodeId::Phone)
+        .unwrap();
+    assert!(syn.title.ends_with("→ 80 [SYN]"), "{}", syn.title);
+    assert_eq!(world.phone().gateway().channels().count(), 0);
+}
