@@ -13,7 +13,8 @@
 //! | `Close` | FIN after the data; a listening channel keeps listening |
 //! | `StopListening` | the port stops accepting |
 //! | a SYN to a listening channel | accepted only if the channel has no peer and the server passes the gateway's check ([`Admission`]); otherwise a RST, and the card hears nothing |
-//! | a connection on a secure port ([`SECURE_PORTS`]) | TLS 1.3 with the gateway's certificate; the server must present a client certificate issued by the demo CA ([`crate::net::tls`]). Until the handshake has verified it, the card hears nothing; a failed handshake ends the connection (alert, then RST) |
+//! | a connection on a TLS port ([`PortPolicy`]; [`SECURE_PORT`] by default) | TLS 1.3 with the gateway's certificate; with verification by certificate the server must present a client certificate issued by the demo CA ([`crate::net::tls`]). Until the handshake is done, the card hears nothing; a failed handshake ends the connection (alert, then RST) |
+//! | a configuration SMS to [`GATEWAY_SMS_PORT`] from the operator's server (patent step S600) | the port's policy changes: TLS or not, verification none / allow-list / certificate / mutual ([`NetSide::configure`]) |
 //! | handshake done | `PeerConnected` (server mode) or `Connected` (client mode) |
 //! | bytes in order | `Received`, never more than the channel can take now: the rest stays in the TCP receive buffer, whose window closes (backpressure; nothing is dropped) |
 //! | FIN from the peer | `PeerClosed` |
@@ -22,22 +23,21 @@
 
 use super::gateway::{ConnectFailure, LinkState, Mode, NetIndication, NetRequest, Protocol};
 use super::Phone;
+use crate::card::scws_admin::{Settings, Verification};
 use crate::net::host::{Handle, Host, HostEvent};
 use crate::net::ip::{DEFAULT_APN, SERVER_ADDRESSES};
 use crate::net::tcp::{Config, ConnectionEvent, Endpoint};
 use crate::net::tls::{self, ServerSettings, TlsSession};
-use crate::net::unix_time;
+use crate::net::{unix_time, SERVER_ADDRESS};
 use crate::sim::{Instant, Message, NodeId, Payload};
 use crate::wire::ipv4::{address_text, Ipv4Packet};
 use crate::wire::tcp::{TcpFlags, TcpSegment};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-/// How the gateway checks a server that connects to a listening channel (patent module
-/// 50). The default admits the operator's servers by source address (an allow-list).
+/// The servers the gateway admits by source address on a port whose verification is
+/// the allow-list (patent module 50): by default the operator's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Admission {
-    /// Anyone may connect.
-    Open,
     /// Only these source addresses.
     AllowList(Vec<[u8; 4]>),
 }
@@ -57,15 +57,54 @@ impl Default for Admission {
 impl Admission {
     fn admits(&self, address: [u8; 4]) -> bool {
         match self {
-            Admission::Open => true,
             Admission::AllowList(list) => list.contains(&address),
         }
     }
 }
 
-/// Ports on which the gateway speaks TLS and authenticates the server by certificate
-/// instead of by address: 4116, IANA's port for the SCWS over HTTPS.
-pub const SECURE_PORTS: [u16; 1] = [4116];
+/// The port on which the gateway speaks TLS from the start and authenticates the
+/// server by certificate: 4116, IANA's port for the SCWS over HTTPS.
+pub const SECURE_PORT: u16 = 4116;
+
+/// The SMS application port of the gateway's configuration messages (patent step S600):
+/// 16-bit application port addressing (3GPP TS 23.040 §9.2.3.24.4, IEI `05`), from the
+/// range 16000–16999 the standard leaves to SMS applications.
+pub const GATEWAY_SMS_PORT: u16 = 16_600;
+
+/// How the gateway treats connections to one listening port (patent module 50).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortPolicy {
+    /// TLS 1.3 with the gateway's certificate.
+    pub tls: bool,
+    /// How the server is checked: none, by address (allow-list), by certificate (TLS
+    /// client certificate from the demo CA; mutual: the server checks the gateway's too,
+    /// which the servers here always do).
+    pub verification: Verification,
+}
+
+impl PortPolicy {
+    /// Port 4116: TLS and a certificate; any other port: plain, and the allow-list.
+    pub fn default_for(port: u16) -> PortPolicy {
+        if port == SECURE_PORT {
+            PortPolicy {
+                tls: true,
+                verification: Verification::Certificate,
+            }
+        } else {
+            PortPolicy {
+                tls: false,
+                verification: Verification::AllowList,
+            }
+        }
+    }
+
+    fn requires_certificate(self) -> bool {
+        matches!(
+            self.verification,
+            Verification::Certificate | Verification::Mutual
+        )
+    }
+}
 
 /// The gateway's identity in TLS.
 pub const GATEWAY_IDENTITY: &str = "gateway.phone.example";
@@ -107,6 +146,11 @@ pub struct NetSide {
     secured: BTreeMap<u8, Secured>,
     /// Why the last TLS handshake failed, in words.
     last_tls_error: Option<String>,
+    /// Ports whose policy the server reconfigured (patent step S600); the others follow
+    /// [`PortPolicy::default_for`].
+    policies: BTreeMap<u16, PortPolicy>,
+    /// What the last configuration message did, in words.
+    last_configuration: Option<String>,
     /// Channels whose peer has finished (FIN) while bytes it sent still wait in the
     /// connection: the card hears of the FIN after the last of them.
     finishing: BTreeSet<u8>,
@@ -125,6 +169,8 @@ impl Default for NetSide {
             refused: 0,
             secured: BTreeMap::new(),
             last_tls_error: None,
+            policies: BTreeMap::new(),
+            last_configuration: None,
             finishing: BTreeSet::new(),
         }
     }
@@ -164,6 +210,58 @@ impl NetSide {
     /// Why the last TLS handshake failed, in words.
     pub fn last_tls_error(&self) -> Option<&str> {
         self.last_tls_error.as_deref()
+    }
+
+    /// The policy of listening port `port`.
+    pub fn policy(&self, port: u16) -> PortPolicy {
+        self.policies
+            .get(&port)
+            .copied()
+            .unwrap_or_else(|| PortPolicy::default_for(port))
+    }
+
+    /// What the last configuration message did, in words.
+    pub fn last_configuration(&self) -> Option<&str> {
+        self.last_configuration.as_deref()
+    }
+
+    /// Applies a configuration message (patent step S600) from `sender`: the parameters
+    /// of the SCWS administration format ([`crate::card::scws_admin`]): `80` the port,
+    /// `82` secure (TLS) or not, `84` the verification level. Only the operator's
+    /// server may configure the gateway; a message from anyone else, or one that does
+    /// not decode or names no port, changes nothing.
+    pub fn configure(&mut self, sender: &str, body: &[u8]) {
+        let words = if sender != SERVER_ADDRESS {
+            format!("ignored a configuration from {sender}: not the operator's server")
+        } else {
+            match Settings::parse(body) {
+                Ok(Settings {
+                    port: Some(port),
+                    secure,
+                    verification,
+                    ..
+                }) => {
+                    let mut policy = self.policy(port);
+                    if let Some(secure) = secure {
+                        policy.tls = secure;
+                    }
+                    if let Some(verification) = verification {
+                        policy.verification = verification;
+                    }
+                    // A certificate can only be checked in TLS.
+                    policy.tls |= policy.requires_certificate();
+                    self.policies.insert(port, policy);
+                    format!(
+                        "port {port}: {}, verification {}",
+                        if policy.tls { "TLS" } else { "plain TCP" },
+                        policy.verification.name()
+                    )
+                }
+                Ok(_) => "ignored a configuration that names no port".to_string(),
+                Err(error) => format!("ignored a configuration that does not decode: {error:?}"),
+            }
+        };
+        self.last_configuration = Some(words);
     }
 }
 
@@ -394,9 +492,9 @@ impl Phone {
         if !syn || self.net.host.owner(segment.dst_port, remote).is_some() {
             return None;
         }
-        // On a secure port TLS checks the server's certificate instead.
-        let secure = SECURE_PORTS.contains(&segment.dst_port);
-        if !secure && !self.net.admission.admits(packet.src) {
+        let policy = self.net.policy(segment.dst_port);
+        let checked = policy.verification == Verification::AllowList;
+        if checked && !self.net.admission.admits(packet.src) {
             self.net.refused += 1;
         } else if !self.net.transports.contains_key(&channel) {
             return None;
@@ -430,8 +528,9 @@ impl Phone {
             HostEvent::Accepted { handle, port, .. } => {
                 if let Some(channel) = self.net.listeners.get(&port).copied() {
                     self.net.transports.insert(channel, Transport::Tcp(handle));
-                    if SECURE_PORTS.contains(&port) {
-                        self.secure(now, channel, handle);
+                    let policy = self.net.policy(port);
+                    if policy.tls {
+                        self.secure(now, channel, handle, policy.requires_certificate());
                     }
                 }
                 Vec::new()
@@ -554,14 +653,14 @@ impl Phone {
     }
 
     /// Starts TLS as the server on `channel`'s new connection `handle`.
-    fn secure(&mut self, now: Instant, channel: u8, handle: Handle) {
+    fn secure(&mut self, now: Instant, channel: u8, handle: Handle, certificate: bool) {
         let Some(identity) = tls::identity(GATEWAY_IDENTITY) else {
             return;
         };
         let settings = ServerSettings {
             identity,
             client_ca: tls::demo_ca_der().to_vec(),
-            require_client_certificate: true,
+            require_client_certificate: certificate,
         };
         let entropy = now.as_micros() ^ u64::from(handle) << 48 ^ PHONE_SECRET;
         match TlsSession::server(settings, entropy, unix_time(now)) {
@@ -663,5 +762,52 @@ impl Phone {
             }
         }
         (out, moved)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_operators_server_configures_the_gateway() {
+        let mut net = NetSide::default();
+        net.configure("+12025550999", &[0x80, 0x02, 0x0D, 0xBC, 0x84, 0x01, 0x00]);
+        assert_eq!(net.policy(3516), PortPolicy::default_for(3516));
+        assert!(net
+            .last_configuration()
+            .unwrap()
+            .contains("not the operator's server"));
+        net.configure(SERVER_ADDRESS, &[0x84, 0x01, 0x00]);
+        assert!(net.last_configuration().unwrap().contains("names no port"));
+        net.configure(SERVER_ADDRESS, &[0x80, 0x03]);
+        assert!(net
+            .last_configuration()
+            .unwrap()
+            .contains("does not decode"));
+        assert_eq!(net.policy(3516), PortPolicy::default_for(3516));
+    }
+
+    #[test]
+    fn a_certificate_needs_tls_and_4116_has_it_by_default() {
+        let mut net = NetSide::default();
+        assert_eq!(
+            net.policy(SECURE_PORT),
+            PortPolicy {
+                tls: true,
+                verification: Verification::Certificate
+            }
+        );
+        net.configure(
+            SERVER_ADDRESS,
+            &[0x80, 0x02, 0x13, 0x88, 0x82, 0x01, 0x00, 0x84, 0x01, 0x03],
+        );
+        assert_eq!(
+            net.policy(5000),
+            PortPolicy {
+                tls: true,
+                verification: Verification::Mutual
+            }
+        );
     }
 }

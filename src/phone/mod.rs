@@ -15,6 +15,8 @@
 //!           ├─ 61XX, 62XX, 63XX ──▶ ExpectDownloadData (GET RESPONSE; 6CXX → again with
 //!           │                       Le = XX) ──data──▶ RP-ACK + data ──▶ Ready
 //!           └─ any other status ──▶ deliver report (see below) ──▶ Ready
+//!   Ready ──SMS-DELIVER to application port 16600 (IEI 05)──▶ gateway configuration
+//!           (link::NetSide::configure, patent step S600), RP-ACK
 //!   Ready ──any other SMS-DELIVER──▶ inbox, RP-ACK
 //!   Ready ──event waiting (see bip)──▶ ExpectEventStatus (ENVELOPE D6) ──answer──▶ Ready
 //!   (done with TERMINAL PROFILE, a user's APDU, an SMS-PP download or a TERMINAL
@@ -465,6 +467,11 @@ impl Phone {
         };
         let (pid, dcs) = (sms.protocol_identifier, sms.data_coding_scheme);
         let download = pid == PID_SIM_DATA_DOWNLOAD && DataCoding::from_byte(dcs).class == Some(2);
+        if !download && application_port(&sms) == Some(link::GATEWAY_SMS_PORT) {
+            self.net
+                .configure(&sms.originating_address.text(), &sms.user_data.body);
+            return vec![report(SmsDeliverReport::ack(OptionalParameters::default()))];
+        }
         if !download {
             self.inbox.push(InboxMessage {
                 from: sms.originating_address.text(),
@@ -855,6 +862,21 @@ fn download_ack(pp: &Download, data: &[u8]) -> Message {
         return report(SmsDeliverReport::ack(OptionalParameters::default()));
     }
     report(ack)
+}
+
+/// The destination port of a short message with 16-bit application port addressing
+/// (TS 23.040 §9.2.3.24.4: IEI `05`, destination port then originator port).
+fn application_port(sms: &SmsDeliver) -> Option<u16> {
+    sms.user_data
+        .header
+        .as_ref()?
+        .iter()
+        .find_map(|element| match element {
+            crate::wire::sms::InformationElement::Other { iei: 0x05, data } if data.len() == 4 => {
+                Some(u16::from_be_bytes([data[0], data[1]]))
+            }
+            _ => None,
+        })
 }
 
 /// The text of a short message for the inbox.

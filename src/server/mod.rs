@@ -32,6 +32,7 @@ pub mod session;
 use crate::card::ota::TarTable;
 use crate::card::Profile;
 use crate::net::PHONE_NUMBER;
+use crate::phone::link::GATEWAY_SMS_PORT;
 use crate::sim::{Action, Instant, Message, Node, NodeId, Payload};
 use crate::wire::hex;
 use crate::wire::ota::coding::{cc_algorithm, cipher_algorithm, key_version};
@@ -40,8 +41,8 @@ use crate::wire::ota::{
     PorRequest, PorStatus, PorVia, Spi, SpiParts, Tar, COUNTER_MAX,
 };
 use crate::wire::sms::{
-    command_packet_user_data, Address, ConcatReference, SmsStatusReport, SmsSubmit, TransferStatus,
-    ValidityPeriod, DCS_CLASS2_8BIT, PID_SIM_DATA_DOWNLOAD,
+    command_packet_user_data, Address, ConcatReference, InformationElement, SmsStatusReport,
+    SmsSubmit, TransferStatus, UserData, ValidityPeriod, DCS_CLASS2_8BIT, PID_SIM_DATA_DOWNLOAD,
 };
 use crate::wire::status::StatusWord;
 use serde::{Deserialize, Serialize};
@@ -292,6 +293,40 @@ impl Server {
     }
 
     /// Secures `request` and builds its SMS-SUBMITs; moves the TAR's counter on.
+    /// The configuration message of patent step S600 for the phone's gateway: an
+    /// SMS-SUBMIT to the card's number with 16-bit application port addressing to
+    /// [`GATEWAY_SMS_PORT`] (TS 23.040 §9.2.3.24.4, IEI `05`; both ports the same), 8-bit
+    /// data (TP-DCS `04`), carrying `settings` in the SCWS administration format
+    /// (`80` port, `82` secure, `84` verification).
+    fn configure_gateway(&mut self, settings: &[u8]) -> Result<Vec<Message>, String> {
+        let destination = Address::from_text(&self.card.number).map_err(|e| e.to_string())?;
+        let [high, low] = GATEWAY_SMS_PORT.to_be_bytes();
+        let submit = SmsSubmit {
+            reject_duplicates: false,
+            validity_period: ValidityPeriod::Relative(VALIDITY),
+            status_report_request: true,
+            reply_path: false,
+            message_reference: self.next_message_reference,
+            destination_address: destination,
+            protocol_identifier: 0x00,
+            data_coding_scheme: 0x04,
+            user_data: UserData::with_header(
+                vec![InformationElement::Other {
+                    iei: 0x05,
+                    data: vec![high, low, high, low],
+                }],
+                settings.to_vec(),
+            ),
+        };
+        let tpdu = submit.emit().map_err(|e| e.to_string())?;
+        self.next_message_reference = self.next_message_reference.wrapping_add(1);
+        Ok(vec![Message::new(
+            NodeId::Server,
+            NodeId::Network,
+            Payload::SmsSubmit(tpdu),
+        )])
+    }
+
     fn send(&mut self, request: &OtaRequest) -> Result<Vec<Message>, String> {
         let keys = self.keys_for(request)?;
         let last = self.card.counters.get(&request.tar).copied().unwrap_or(0);
@@ -462,6 +497,18 @@ impl Node for Server {
                 self.sessions.connect(now, request.clone())
             }
             Payload::Action(Action::ServerClose(id)) => self.sessions.close(now, *id),
+            Payload::Action(Action::ServerConfigureGateway(settings)) => {
+                match self.configure_gateway(settings) {
+                    Ok(messages) => {
+                        self.last_error = None;
+                        messages
+                    }
+                    Err(error) => {
+                        self.last_error = Some(error);
+                        Vec::new()
+                    }
+                }
+            }
             Payload::PushLocated { address, .. } => self.sessions.located(now, *address),
             Payload::Ip(packet) => self.sessions.receive(now, packet),
             Payload::Timer(at) => self.sessions.on_timer(now, *at),

@@ -491,3 +491,67 @@ fn the_card_connects_out_to_the_server_in_client_mode_and_closes_after_the_answe
     assert!(syn.title.ends_with("→ 80 [SYN]"), "{}", syn.title);
     assert_eq!(world.phone().gateway().channels().count(), 0);
 }
+
+/// Patent step S600 for the gateway: the operator's server reconfigures a port by SMS.
+fn configure(settings: &[u8]) -> Action {
+    Action::ServerConfigureGateway(settings.to_vec())
+}
+
+#[test]
+fn a_configuration_sms_lifts_the_allow_list_on_a_port() {
+    let timeline = run(
+        17,
+        vec![
+            configure(&[0x80, 0x02, 0x0D, 0xBC, 0x84, 0x01, 0x00]),
+            connect("rogue", get("/readme.txt")),
+        ],
+    );
+    let world = timeline.head();
+    assert_eq!(
+        world.phone().net().last_configuration(),
+        Some("port 3516: plain TCP, verification none")
+    );
+    assert!(world.phone().inbox().is_empty(), "shown to the user");
+    let session = &world.server().sessions().sessions()[0];
+    assert_eq!(session.state, SessionState::Finished);
+    let page = world.card().scws_resource("/readme.txt").unwrap();
+    assert_eq!(body(&session.received), page.body);
+}
+
+#[test]
+fn a_configuration_sms_puts_a_port_under_tls_with_certificates() {
+    let mut timeline = run(
+        18,
+        vec![
+            configure(&[0x80, 0x02, 0x0D, 0xBC, 0x84, 0x01, 0x02]),
+            connect("ras-1.operator.example", get("/readme.txt")),
+        ],
+    );
+    assert_eq!(
+        timeline.head().phone().net().last_configuration(),
+        Some("port 3516: TLS, verification certificate")
+    );
+    // In clear on a TLS port: the handshake fails, nothing reaches the card.
+    let cards_before = messages_to_card(&timeline);
+    let session = &timeline.head().server().sessions().sessions()[0];
+    assert!(
+        matches!(session.state, SessionState::Failed(_)),
+        "{:?}",
+        session.state
+    );
+    assert!(session.received.is_empty());
+    // With TLS and ras-2's certificate: the page.
+    timeline.act(Action::ServerConnect(ConnectRequest {
+        server: "ras-2.operator.example".into(),
+        port: 3516,
+        send: get("/style.css"),
+        secure: true,
+    }));
+    timeline.run(STEP_LIMIT);
+    let world = timeline.head();
+    let session = &world.server().sessions().sessions()[1];
+    assert_eq!(session.state, SessionState::Finished);
+    let page = world.card().scws_resource("/style.css").unwrap();
+    assert_eq!(body(&session.received), page.body);
+    assert!(messages_to_card(&timeline) > cards_before);
+}

@@ -29,6 +29,10 @@ pub enum Action {
     ServerConnect(ConnectRequest),
     /// Have the server close its session with this number.
     ServerClose(u32),
+    /// Have the server reconfigure the phone's gateway by SMS (patent step S600): the
+    /// settings in the SCWS administration format (`80` port, `82` secure, `84`
+    /// verification).
+    ServerConfigureGateway(Vec<u8>),
     /// Set the faults of an IP link (the network applies them from now on).
     SetFaults { link: Link, faults: LinkFaults },
     /// Cut an IP link now.
@@ -43,6 +47,7 @@ impl Action {
             Action::ServerSendOta(_) => "Send OTA",
             Action::ServerConnect(_) => "Server connects",
             Action::ServerClose(_) => "Server closes",
+            Action::ServerConfigureGateway(_) => "Configure gateway",
             Action::SetFaults { .. } => "Set link faults",
             Action::CutLink(_) => "Cut link",
         }
@@ -52,9 +57,10 @@ impl Action {
     fn target(&self) -> NodeId {
         match self {
             Action::PowerOn | Action::SendApdu(_) => NodeId::Phone,
-            Action::ServerSendOta(_) | Action::ServerConnect(_) | Action::ServerClose(_) => {
-                NodeId::Server
-            }
+            Action::ServerSendOta(_)
+            | Action::ServerConnect(_)
+            | Action::ServerClose(_)
+            | Action::ServerConfigureGateway(_) => NodeId::Server,
             Action::SetFaults { .. } | Action::CutLink(_) => NodeId::Network,
         }
     }
