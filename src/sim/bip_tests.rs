@@ -555,3 +555,44 @@ fn a_configuration_sms_puts_a_port_under_tls_with_certificates() {
     assert_eq!(body(&session.received), page.body);
     assert!(messages_to_card(&timeline) > cards_before);
 }
+
+#[test]
+fn two_servers_use_two_channels_at_once() {
+    let (timeline, _) = run_secure(
+        19,
+        vec![
+            connect("ras-1.operator.example", get("/manual.html")),
+            connect_secure("ras-2.operator.example", get("/index.html")),
+        ],
+    );
+    let world = timeline.head();
+    let sessions = world.server().sessions().sessions();
+    for (session, path) in sessions.iter().zip(["/manual.html", "/index.html"]) {
+        assert_eq!(session.state, SessionState::Finished, "{path}");
+        let page = world.card().scws_resource(path).unwrap();
+        assert_eq!(body(&session.received), page.body, "{path}");
+    }
+    // Both links were up at the same time: each was established before the other ended.
+    let statuses: Vec<(u64, u8, u8)> = timeline
+        .log()
+        .iter()
+        .filter(|e| e.title == "ENVELOPE" && e.bytes.get(9) == Some(&0x0A))
+        .map(|e| {
+            (
+                e.step,
+                e.bytes[e.bytes.len() - 2],
+                e.bytes[e.bytes.len() - 1],
+            )
+        })
+        .collect();
+    let up = |channel: u8| statuses.iter().find(|s| s.1 == 0x80 | channel).unwrap().0;
+    // Down: back to listening (41 00, 42 00) or dropped (01 05, 02 05), whichever came.
+    let down = |channel: u8| {
+        statuses
+            .iter()
+            .find(|s| s.1 == 0x40 | channel || (s.1, s.2) == (channel, 0x05))
+            .unwrap()
+            .0
+    };
+    assert!(up(2) < down(1) && up(1) < down(2), "{statuses:02X?}");
+}
