@@ -850,10 +850,53 @@ mod tests {
     }
 
     #[test]
+    fn usb_is_off_in_the_default_profile() {
+        let usb = Profile::default_profile().usb;
+        assert!(!usb.enabled);
+        assert_eq!(usb.address.octets(), crate::card::usb::DEFAULT_ADDRESS);
+        // A profile without a [usb] table is a card without USB.
+        let start = Profile::DEFAULT_TOML.find("[usb]").unwrap();
+        let end = Profile::DEFAULT_TOML.find("[scws]").unwrap();
+        let text = format!(
+            "{}{}",
+            &Profile::DEFAULT_TOML[..start],
+            &Profile::DEFAULT_TOML[end..]
+        );
+        assert_eq!(Profile::from_toml(&text).unwrap().usb, Usb::default());
+    }
+
+    #[test]
+    fn usb_addresses_outside_rfc_3927_or_the_phones_are_refused() {
+        for (address, problem) in [
+            ("10.0.0.2", "not an IPv4 link-local address"),
+            ("169.254.0.2", "not an IPv4 link-local address"),
+            ("169.254.255.9", "not an IPv4 link-local address"),
+            ("169.254.1.1", "the phone's own address"),
+        ] {
+            let text = with(
+                "address = \"169.254.1.2\"",
+                &format!("address = \"{address}\""),
+            );
+            let message = error(&text);
+            assert!(message.starts_with("usb.address: "), "{message}");
+            assert!(message.contains(problem), "{address}: {message}");
+        }
+        let message = error(&with(
+            "address = \"169.254.1.2\"",
+            "address = \"169.254.1\"",
+        ));
+        assert!(message.contains("address"), "{message}");
+    }
+
+    #[test]
     fn saved_profile_reads_back_the_same() {
         let profile = Profile::default_profile();
         let saved = profile.to_toml().unwrap();
         assert_eq!(Profile::from_toml(&saved), Ok(profile));
+        let mut usb = Profile::default_profile();
+        usb.usb.enabled = true;
+        let saved = usb.to_toml().unwrap();
+        assert_eq!(Profile::from_toml(&saved), Ok(usb));
     }
 
     #[test]

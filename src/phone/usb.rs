@@ -202,3 +202,80 @@ fn hop(
     };
     Some(forwarded.emit())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::{usb::answer_to_reset, Card};
+    use crate::wire::tcp::TcpSegment;
+
+    fn link(card: [u8; 4]) -> UsbLink {
+        UsbLink::from_atr(&Atr::parse(&answer_to_reset(card)).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn learns_the_card_address_from_the_atr() {
+        assert_eq!(link([169, 254, 9, 1]).card_address(), [169, 254, 9, 1]);
+    }
+
+    #[test]
+    fn a_card_without_the_usb_bit_has_no_link() {
+        assert_eq!(UsbLink::from_atr(&Atr::parse(&Card::atr()).unwrap()), None);
+        // The address object alone is not enough: TB3 must say USB.
+        let mut atr = Atr::parse(&answer_to_reset([169, 254, 9, 1])).unwrap();
+        atr.groups[2].tb = Some(0x82);
+        assert_eq!(UsbLink::from_atr(&atr), None);
+    }
+
+    #[test]
+    fn a_usb_atr_without_a_readable_address_has_no_link() {
+        let mut atr = Atr::parse(&answer_to_reset([169, 254, 9, 1])).unwrap();
+        // The address object cut short: its length runs past the historical bytes.
+        atr.historical.truncate(10);
+        assert_eq!(UsbLink::from_atr(&atr), None);
+        // Another category of historical bytes.
+        atr.historical = vec![0x00, 0x54, 1, 2, 3, 4];
+        assert_eq!(UsbLink::from_atr(&atr), None);
+    }
+
+    fn syn(ttl: u8) -> Ipv4Packet {
+        let segment = TcpSegment {
+            src_port: 50_000,
+            dst_port: 3516,
+            seq: 9,
+            flags: crate::wire::tcp::TcpFlags::SYN,
+            window: 1000,
+            ..TcpSegment::default()
+        };
+        Ipv4Packet {
+            ttl,
+            identification: 0x1234,
+            ..Ipv4Packet::tcp([198, 51, 100, 10], [192, 0, 2, 10], &segment)
+        }
+    }
+
+    #[test]
+    fn a_hop_rewrites_the_address_and_keeps_the_checksums_right() {
+        let packet = syn(64);
+        let segment = packet.parse_tcp().unwrap();
+        let bytes = hop(packet, segment.clone(), None, Some([169, 254, 1, 2])).unwrap();
+        let forwarded = Ipv4Packet::parse(&bytes).unwrap();
+        assert_eq!(
+            (
+                forwarded.src,
+                forwarded.dst,
+                forwarded.ttl,
+                forwarded.identification
+            ),
+            ([198, 51, 100, 10], [169, 254, 1, 2], 63, 0x1234)
+        );
+        assert_eq!(forwarded.parse_tcp().unwrap(), segment);
+    }
+
+    #[test]
+    fn a_packet_whose_ttl_runs_out_is_not_forwarded() {
+        let packet = syn(1);
+        let segment = packet.parse_tcp().unwrap();
+        assert_eq!(hop(packet, segment, None, Some([169, 254, 1, 2])), None);
+    }
+}
