@@ -12,6 +12,8 @@
 //!   command queue that FETCH, TERMINAL RESPONSE and ENVELOPE (`cat`) act on;
 //! - [`bip`]: the channels the card opened, driven by TERMINAL RESPONSEs and channel
 //!   events, with [`http`] running on them (the SCWS's responder, the admin client);
+//! - [`usb`]: the USB UICC option (ETSI TS 102 600): the card's own IP stack, its SCWS
+//!   reached by TCP through the phone without BIP;
 //! - remote administration over the air: `remote` takes the SMS-PP download apart
 //!   (SMS-DELIVER, concatenation), [`ota`] checks the secured packet, then the TAR's
 //!   service runs: [`rfm`] (remote file management scripts) or [`scws_admin`] (the web
@@ -72,6 +74,7 @@ pub mod security;
 mod select;
 pub mod storage;
 pub mod toolkit;
+pub mod usb;
 pub mod usim;
 
 pub use profile::{Profile, ProfileError};
@@ -137,6 +140,9 @@ struct Session {
     rfm_access: Option<profile::AccessDomain>,
     /// What became of the last secured packet, for logs and the inspector.
     last_ota: Option<OtaReport>,
+    /// The card's IP stack on the USB interface, when the profile turns it on (see
+    /// [`usb`]).
+    usb: Option<usb::UsbIp>,
 }
 
 impl Session {
@@ -150,6 +156,7 @@ impl Session {
             sms: Reassembler::new(),
             rfm_access: None,
             last_ota: None,
+            usb: None,
         }
     }
 }
@@ -250,13 +257,16 @@ impl Card {
 
     /// Cold reset (ISO/IEC 7816-3 §6.2.2): volatile state is lost, the persistent store recovers
     /// from an interrupted write, the MF is selected on the basic channel (§8.5), and the
-    /// card answers with its ATR. `None` if the power fails again during recovery.
+    /// card answers with its ATR ([`Card::answer_to_reset`]); with USB on, its IP stack
+    /// starts afresh ([`usb`]). `None` if the power fails again during recovery.
     pub fn power_on(&mut self) -> Option<Vec<u8>> {
         self.powered = false;
         self.session = Session::new();
         self.store.recover().ok()?;
         self.powered = true;
-        Some(Card::atr())
+        let usb = &self.profile.usb;
+        self.session.usb = usb.enabled.then(|| usb::UsbIp::new(usb.address.octets()));
+        Some(self.answer_to_reset())
     }
 
     /// Processes one command APDU. `None` when the card says nothing: it is unpowered, or
@@ -515,10 +525,11 @@ fn exact_le(data: Vec<u8>, le: Option<u16>) -> Result<ResponseApdu, StatusWord> 
 }
 
 impl Node for Card {
-    fn handle(&mut self, _now: Instant, message: &Message) -> Vec<Message> {
+    fn handle(&mut self, now: Instant, message: &Message) -> Vec<Message> {
         let reply = match &message.payload {
             Payload::Reset => self.power_on().map(Payload::Atr),
             Payload::Command(bytes) => self.process(bytes).map(|r| Payload::Response(r.emit())),
+            Payload::Ip(_) | Payload::Timer(_) => return self.usb_message(now, &message.payload),
             // The card does not answer its own kinds of message.
             _ => None,
         };
@@ -577,8 +588,12 @@ impl Node for Card {
                 command.details().command_type
             ),
         };
+        let usb = match &self.session.usb {
+            Some(usb) => format!("; {}", usb.status_line()),
+            None => String::new(),
+        };
         format!(
-            "current file {} ({}); PIN1 {pin1}{logical}; terminal profile {profile}{proactive}",
+            "current file {} ({}); PIN1 {pin1}{logical}; terminal profile {profile}{proactive}{usb}",
             path.join("/"),
             self.files.file(current).label
         )

@@ -30,6 +30,39 @@ pub struct Profile {
     pub adm1: Adm1,
     pub ota: Ota,
     pub scws: Scws,
+    /// The USB UICC option (ETSI TS 102 600); off unless the profile turns it on.
+    #[serde(default)]
+    pub usb: Usb,
+}
+
+/// The card's own IP stack on the Inter-Chip USB interface (ETSI TS 102 600, IP over it
+/// as in TS 102 483): when `enabled`, the card announces the interface in its ATR and
+/// its SCWS listens on TCP 3516 at `address` from power-on, reached through the phone
+/// without BIP (see [`crate::card::usb`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Usb {
+    pub enabled: bool,
+    /// The card's IPv4 address on the point-to-point USB link: an IPv4 link-local
+    /// address (RFC 3927) outside its reserved first and last 256, and not the phone's
+    /// ([`crate::phone::usb::PHONE_USB_ADDRESS`]).
+    #[serde(default = "Usb::default_address")]
+    pub address: std::net::Ipv4Addr,
+}
+
+impl Usb {
+    fn default_address() -> std::net::Ipv4Addr {
+        crate::card::usb::DEFAULT_ADDRESS.into()
+    }
+}
+
+impl Default for Usb {
+    fn default() -> Usb {
+        Usb {
+            enabled: false,
+            address: Usb::default_address(),
+        }
+    }
 }
 
 /// The USIM application (3GPP TS 31.102).
@@ -414,7 +447,25 @@ impl Profile {
             }
         }
         self.validate_ota()?;
-        self.validate_scws()
+        self.validate_scws()?;
+        self.validate_usb()
+    }
+
+    /// RFC 3927 §2.1: a link-local address is in 169.254.1.0 – 169.254.254.255 (the
+    /// first and last 256 addresses of 169.254/16 are reserved).
+    fn validate_usb(&self) -> Result<(), ProfileError> {
+        let address = self.usb.address.octets();
+        let problem = if !matches!(address, [169, 254, 1..=254, _]) {
+            "not an IPv4 link-local address of RFC 3927 (169.254.1.0 to 169.254.254.255)"
+        } else if address == crate::phone::usb::PHONE_USB_ADDRESS {
+            "the phone's own address on the USB link"
+        } else {
+            return Ok(());
+        };
+        Err(ProfileError::Invalid {
+            field: "usb.address".into(),
+            problem: format!("{}: {problem}", self.usb.address),
+        })
     }
 
     fn validate_ota(&self) -> Result<(), ProfileError> {
@@ -799,10 +850,53 @@ mod tests {
     }
 
     #[test]
+    fn usb_is_off_in_the_default_profile() {
+        let usb = Profile::default_profile().usb;
+        assert!(!usb.enabled);
+        assert_eq!(usb.address.octets(), crate::card::usb::DEFAULT_ADDRESS);
+        // A profile without a [usb] table is a card without USB.
+        let start = Profile::DEFAULT_TOML.find("[usb]").unwrap();
+        let end = Profile::DEFAULT_TOML.find("[scws]").unwrap();
+        let text = format!(
+            "{}{}",
+            &Profile::DEFAULT_TOML[..start],
+            &Profile::DEFAULT_TOML[end..]
+        );
+        assert_eq!(Profile::from_toml(&text).unwrap().usb, Usb::default());
+    }
+
+    #[test]
+    fn usb_addresses_outside_rfc_3927_or_the_phones_are_refused() {
+        for (address, problem) in [
+            ("10.0.0.2", "not an IPv4 link-local address"),
+            ("169.254.0.2", "not an IPv4 link-local address"),
+            ("169.254.255.9", "not an IPv4 link-local address"),
+            ("169.254.1.1", "the phone's own address"),
+        ] {
+            let text = with(
+                "address = \"169.254.1.2\"",
+                &format!("address = \"{address}\""),
+            );
+            let message = error(&text);
+            assert!(message.starts_with("usb.address: "), "{message}");
+            assert!(message.contains(problem), "{address}: {message}");
+        }
+        let message = error(&with(
+            "address = \"169.254.1.2\"",
+            "address = \"169.254.1\"",
+        ));
+        assert!(message.contains("address"), "{message}");
+    }
+
+    #[test]
     fn saved_profile_reads_back_the_same() {
         let profile = Profile::default_profile();
         let saved = profile.to_toml().unwrap();
         assert_eq!(Profile::from_toml(&saved), Ok(profile));
+        let mut usb = Profile::default_profile();
+        usb.usb.enabled = true;
+        let saved = usb.to_toml().unwrap();
+        assert_eq!(Profile::from_toml(&saved), Ok(usb));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! The start-up sequence of ETSI TS 102 221 §14 and TS 102 223 §5: cold reset and ATR,
 //! SELECT of the MF with its FCP fetched by GET RESPONSE (the T=0 case-4 procedure),
 //! then TERMINAL PROFILE; then the phone attaches to the network. The access gateway's
-//! channel table is in [`gateway`].
+//! channel table is in [`gateway`]. A card whose ATR announces the USB interface (ETSI
+//! TS 102 600) is also reached over IP: [`usb`] routes the server's connections to it.
 //!
 //! ```text
 //!   Off ──PowerOn──▶ ExpectAtr ──ATR──▶ ExpectSelectStatus ──61XX──▶ ExpectFcp
@@ -92,6 +93,7 @@
 pub mod bip;
 pub mod gateway;
 pub mod link;
+pub mod usb;
 
 use crate::sim::{Action, Instant, Message, Node, NodeId, Payload};
 use crate::wire::apdu::{CommandApdu, ResponseApdu};
@@ -262,6 +264,8 @@ pub struct Phone {
     held: Option<Held>,
     /// How the last event download went, in words.
     last_event: Option<String>,
+    /// The card's IP stack on the USB interface, when its ATR announced one ([`usb`]).
+    usb: Option<usb::UsbLink>,
 }
 
 impl Phone {
@@ -357,8 +361,9 @@ impl Phone {
                 },
             ) => self.short_message(service_centre, tpdu),
             (PhoneState::ExpectAtr, Payload::Atr(bytes)) => match Atr::parse(bytes) {
-                Ok(_) => {
+                Ok(atr) => {
                     self.atr = Some(bytes.clone());
+                    self.usb = usb::UsbLink::from_atr(&atr);
                     self.state = PhoneState::ExpectSelectStatus;
                     let select_mf =
                         CommandApdu::new(0x00, 0xA4, 0x00, 0x04).with_data([0x3F, 0x00]);
@@ -903,9 +908,12 @@ fn inbox_text(sms: &SmsDeliver) -> String {
 impl Node for Phone {
     fn handle(&mut self, now: Instant, message: &Message) -> Vec<Message> {
         self.events_paused = false;
-        let mut out = match self.network_message(now, &message.payload) {
+        let mut out = match self.usb_message(message) {
             Some(out) => out,
-            None => self.react(&message.payload),
+            None => match self.network_message(now, &message.payload) {
+                Some(out) => out,
+                None => self.react(&message.payload),
+            },
         };
         out.extend(self.pump_network(now));
         out.extend(self.next_event());
@@ -946,6 +954,9 @@ impl Node for Phone {
             line.push_str(&format!(
                 "; proactive command pending ({length} bytes, not fetched yet)"
             ));
+        }
+        if let Some(usb) = &self.usb {
+            line.push_str(&format!("; {}", usb.status_line()));
         }
         let channels = self.gateway.status_line();
         if !channels.is_empty() {

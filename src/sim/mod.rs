@@ -15,6 +15,8 @@ mod playback;
 mod scenario;
 mod time;
 mod timeline;
+#[cfg(test)]
+mod usb_tests;
 mod world;
 
 pub use event::{Event, Layer, Message, NodeId, Payload};

@@ -111,10 +111,17 @@ pub struct IpLink {
     pub bits_per_second: u64,
 }
 
+/// USB full speed (USB 2.0 §5.8.4 table 5-10): at most 19 bulk transactions of 64 bytes
+/// per 1 ms frame, 1 216 000 bytes/s of the bus's 12 Mbit/s.
+const USB_FULL_SPEED_BULK_BITS_PER_SECOND: u64 = 19 * 64 * 8 * 1_000;
+
 /// The IP links and their defaults: the operator's backbone between the server and the
 /// network (5 ms, 100 Mbit/s), and the radio between the network and the phone (30 ms
 /// one way, 10 Mbit/s down, 2 Mbit/s up: a modest 3G/LTE cell). Illustrative values.
-pub const IP_LINKS: [IpLink; 4] = [
+/// Between the phone and a USB UICC (ETSI TS 102 600, [`crate::card::usb`]): the USB
+/// full-speed bulk rate both ways and one 1 ms frame of latency; the EEM and Ethernet
+/// headers around each packet are not counted.
+pub const IP_LINKS: [IpLink; 6] = [
     IpLink {
         from: NodeId::Server,
         to: NodeId::Network,
@@ -138,6 +145,18 @@ pub const IP_LINKS: [IpLink; 4] = [
         to: NodeId::Network,
         latency_micros: 30_000,
         bits_per_second: 2_000_000,
+    },
+    IpLink {
+        from: NodeId::Phone,
+        to: NodeId::Card,
+        latency_micros: 1_000,
+        bits_per_second: USB_FULL_SPEED_BULK_BITS_PER_SECOND,
+    },
+    IpLink {
+        from: NodeId::Card,
+        to: NodeId::Phone,
+        latency_micros: 1_000,
+        bits_per_second: USB_FULL_SPEED_BULK_BITS_PER_SECOND,
     },
 ];
 
@@ -163,6 +182,12 @@ impl World {
     /// flight; the server knows the default card's OTA keys and TARs, the network knows
     /// the server's and the phone's addresses ([`crate::net`]).
     pub fn new(seed: u64) -> World {
+        World::with_card(seed, Card::new())
+    }
+
+    /// An idle world as [`World::new`], with `card` in the phone instead of the
+    /// built-in one (another profile, e.g. a USB UICC).
+    pub fn with_card(seed: u64, card: Card) -> World {
         World {
             now: Instant::ZERO,
             rng: Pcg32::seed_from_u64(seed),
@@ -173,7 +198,7 @@ impl World {
             server: Server::new(),
             network: Network::with_seed(seed ^ NETWORK_SEED_SALT),
             phone: Phone::new(),
-            card: Card::new(),
+            card,
         }
     }
 
