@@ -743,3 +743,39 @@ fn run_scws_start_scenario_fetches_open_channel_and_answers_listen() {
     ]));
     assert_eq!(again.lines().last(), Some(digest.as_str()));
 }
+
+#[test]
+fn run_scws_get_scenario_shows_tcp_and_bip_in_order() {
+    let output = bipscope(&["run", "--scenario", "scws-get", "--seed", "2"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let order = [
+        "PO-TCP: locate",
+        "Activate PDP context",
+        "TCP 49152 → 3516 [SYN]",
+        "TCP 3516 → 49152 [SYN, ACK]",
+        "ENVELOPE",
+        "RECEIVE DATA: 90 00",
+        "SEND DATA: 90 00",
+        "CLOSE CHANNEL: 90 00",
+    ];
+    let mut from = 0;
+    for title in order {
+        let at = text[from..]
+            .find(title)
+            .unwrap_or_else(|| panic!("{title} after byte {from} in {text}"));
+        from += at + title.len();
+    }
+}
+
+#[test]
+fn run_usb_uicc_scenario_reaches_the_card_over_tcp_without_bip() {
+    let output = bipscope(&["run", "--scenario", "usb-uicc"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("phone → card    tcp      TCP 49152 → 3516 [SYN]"),
+        "{text}"
+    );
+    assert!(!text.contains("RECEIVE DATA"), "{text}");
+}

@@ -2,6 +2,8 @@
 //! user interface can start from.
 
 use super::{Action, Timeline, World};
+use crate::card::{Card, Profile};
+use crate::server::session::ConnectRequest;
 use crate::server::{Server, RFM_TAR, SCWS_ADMIN_TAR, SCWS_START, SELECT_MF};
 
 /// Steps a scenario records at most between two user actions (far more than any needs).
@@ -24,10 +26,26 @@ pub enum Scenario {
     /// its gateway listens on TCP 3516 on channel 1 and answers TERMINAL RESPONSE
     /// (step S300); the PoR carries `B0 01 00`.
     ScwsStart,
+    /// The SCWS start, then the server (ras-1) reads `/index.html` from the card (steps
+    /// S400–S500): it locates the phone through the push proxy gateway, connects to TCP
+    /// 3516, the gateway tells the card (channel status, data available), the card
+    /// takes the request with RECEIVE DATA, answers with SEND DATA and goes back to
+    /// listening with CLOSE CHANNEL.
+    ScwsGet,
+    /// A USB UICC (ETSI TS 102 600) with its own IP stack: power on, then ras-1 reads
+    /// `/index.html` straight from the card's web server, TCP all the way down to the
+    /// card through the phone's port forwarding: no OTA, no BIP.
+    UsbUicc,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 3] = [Scenario::PowerOn, Scenario::Ota, Scenario::ScwsStart];
+    pub const ALL: [Scenario; 5] = [
+        Scenario::PowerOn,
+        Scenario::Ota,
+        Scenario::ScwsStart,
+        Scenario::ScwsGet,
+        Scenario::UsbUicc,
+    ];
 
     /// The name on the command line.
     pub fn name(self) -> &'static str {
@@ -35,6 +53,8 @@ impl Scenario {
             Scenario::PowerOn => "power-on",
             Scenario::Ota => "ota",
             Scenario::ScwsStart => "scws-start",
+            Scenario::ScwsGet => "scws-get",
+            Scenario::UsbUicc => "usb-uicc",
         }
     }
 
@@ -53,17 +73,50 @@ impl Scenario {
         Action::ServerSendOta(Server::new().request(SCWS_ADMIN_TAR, SCWS_START.to_vec()))
     }
 
+    /// What the server sends in [`Scenario::ScwsGet`] and [`Scenario::UsbUicc`]: a GET of
+    /// `/index.html` on port 3516 as ras-1.
+    pub fn index_request() -> Action {
+        Action::ServerConnect(ConnectRequest {
+            server: "ras-1.operator.example".to_string(),
+            port: 3516,
+            send: b"GET /index.html HTTP/1.1\r\nHost: 192.0.2.10:3516\r\nConnection: close\r\n\r\n"
+                .to_vec(),
+            secure: false,
+        })
+    }
+
+    /// The world a scenario starts from: the built-in card, or for
+    /// [`Scenario::UsbUicc`] the built-in profile with USB on.
+    fn world(self, seed: u64) -> World {
+        let usb_card = || {
+            let mut profile = Profile::default_profile();
+            profile.usb.enabled = true;
+            Card::from_profile(profile).ok()
+        };
+        let mut world = match self {
+            Scenario::UsbUicc => match usb_card() {
+                Some(card) => World::with_card(seed, card),
+                None => World::new(seed),
+            },
+            _ => World::new(seed),
+        };
+        world.act(Action::PowerOn);
+        world
+    }
+
     /// Records the scenario with the PRNG seeded from `seed`, until the world is
     /// quiescent.
     pub fn record(self, seed: u64) -> Timeline {
-        let mut timeline = Timeline::new(World::power_on(seed));
+        let mut timeline = Timeline::new(self.world(seed));
         timeline.run(STEP_LIMIT);
-        let request = match self {
-            Scenario::PowerOn => None,
-            Scenario::Ota => Some(Scenario::ota_request()),
-            Scenario::ScwsStart => Some(Scenario::scws_start_request()),
+        let requests = match self {
+            Scenario::PowerOn => vec![],
+            Scenario::Ota => vec![Scenario::ota_request()],
+            Scenario::ScwsStart => vec![Scenario::scws_start_request()],
+            Scenario::ScwsGet => vec![Scenario::scws_start_request(), Scenario::index_request()],
+            Scenario::UsbUicc => vec![Scenario::index_request()],
         };
-        if let Some(request) = request {
+        for request in requests {
             timeline.act(request);
             timeline.run(STEP_LIMIT);
         }

@@ -388,3 +388,41 @@ fn scws_start_is_deterministic() {
     assert_eq!(a.digest(), b.digest());
     assert_eq!(Scenario::from_name("scws-start"), Some(Scenario::ScwsStart));
 }
+
+#[test]
+fn scws_get_reads_the_index_page_over_bip() {
+    let timeline = Scenario::ScwsGet.record(1);
+    let world = timeline.head();
+    assert!(world.is_quiescent());
+    let session = &world.server().sessions().sessions()[0];
+    assert_eq!(
+        session.state,
+        crate::server::session::SessionState::Finished
+    );
+    let page = world.card().scws_resource("/index.html").unwrap();
+    assert!(session.received.ends_with(&page.body));
+    assert!(timeline
+        .log()
+        .iter()
+        .any(|e| e.title.starts_with("RECEIVE DATA")));
+}
+
+#[test]
+fn usb_uicc_reads_the_index_page_without_bip() {
+    let timeline = Scenario::UsbUicc.record(1);
+    let world = timeline.head();
+    let session = &world.server().sessions().sessions()[0];
+    let page = world.card().scws_resource("/index.html").unwrap();
+    assert!(session.received.ends_with(&page.body));
+    assert!(world.phone().usb().is_some());
+    assert!(!timeline
+        .log()
+        .iter()
+        .any(|e| e.title.starts_with("OPEN CHANNEL")
+            || e.title.starts_with("RECEIVE DATA")
+            || e.title.starts_with("SEND DATA")));
+    assert!(timeline
+        .log()
+        .iter()
+        .any(|e| e.layer == crate::sim::Layer::Tcp && e.to == NodeId::Card));
+}
