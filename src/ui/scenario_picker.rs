@@ -21,6 +21,12 @@ pub fn scenario_label(scenario: Scenario) -> &'static str {
         Scenario::ScwsStart => {
             "scws-start: power-on, then an OTA SMS starts the SCWS; the phone opens a listening channel"
         }
+        Scenario::ScwsGet => {
+            "scws-get: the SCWS start, then the server reads a page over TCP and BIP"
+        }
+        Scenario::UsbUicc => {
+            "usb-uicc: a USB UICC with its own IP stack; the server reads a page without BIP"
+        }
     }
 }
 
