@@ -8,10 +8,14 @@
 use bipscope::card::Card;
 use bipscope::net::ip::{Link, LinkFaults};
 use bipscope::phone::gateway::LinkState;
+use bipscope::server::session::{ConnectRequest, Session, SessionState};
 use bipscope::sim::{Event, Layer, NodeId, Playback, Scenario};
+use bipscope::ui::connect::{
+    check_connect, http_get, request_line, Body, ConnectField, ConnectForm, ResponseView,
+};
 use bipscope::ui::model::{
     apply, check_apdu, check_faults, check_ota, Action, ApduCheck, Causality, FaultField,
-    FaultForm, FieldPos, Hover, Model, OtaForm, SideTab,
+    FaultForm, FieldPos, Hover, Model, OtaField, OtaForm, SideTab,
 };
 use bipscope::wire::status::StatusWord;
 use bipscope::wire::Field;
@@ -1889,4 +1893,515 @@ fn model_checks_fault_forms_and_applies_them_through_the_playback() {
         "Cut link",
         "the cut is shown"
     );
+}
+
+// ---------- the server's TCP sessions with the card ----------
+
+/// The run of scenario `scws-start` shown to its end, in the model.
+fn model_listening() -> Model {
+    let mut model = Model::new(SEED);
+    assert!(apply(&mut model, Action::PickScenario(Scenario::ScwsStart)));
+    while apply(&mut model, Action::Step) {}
+    model
+}
+
+/// The last session of the server at the model's cursor.
+fn last_session(model: &Model) -> Session {
+    model
+        .playback
+        .world()
+        .server()
+        .sessions()
+        .sessions()
+        .last()
+        .cloned()
+        .expect("a session")
+}
+
+/// How many shown events reached the card.
+fn to_card(events: &[Event]) -> usize {
+    events.iter().filter(|e| e.to == NodeId::Card).count()
+}
+
+#[wasm_bindgen_test]
+fn model_checks_connect_forms_and_suggests_the_secure_port() {
+    let defaults = ConnectForm::default();
+    let target = check_connect(&defaults)
+        .target
+        .expect("the defaults are valid");
+    assert_eq!(
+        (
+            target.server.as_str(),
+            target.port,
+            target.secure,
+            target.path.as_str()
+        ),
+        ("ras-1.operator.example", 3516, false, "/index.html")
+    );
+    let error = |form: ConnectForm, field: ConnectField| {
+        let check = check_connect(&form);
+        assert!(check.target.is_none(), "{form:?} is invalid");
+        check
+            .error(field)
+            .expect("an error on the field")
+            .to_string()
+    };
+    let path = |text: &str| {
+        error(
+            ConnectForm {
+                path: text.into(),
+                ..defaults.clone()
+            },
+            ConnectField::Path,
+        )
+    };
+    assert_eq!(
+        path("readme.txt"),
+        "Start the path with /, e.g. /readme.txt."
+    );
+    assert_eq!(
+        path("/read me.txt"),
+        "No spaces in a path: write a space as %20."
+    );
+    assert!(path("/100%.txt").contains("two hex digits"));
+    assert!(path("/é.txt").starts_with("'é' is not allowed"));
+    assert!(path("").starts_with("Enter a path"));
+    assert!(path(&format!("/{}", "a".repeat(5000))).starts_with("Too long"));
+    let ok = ConnectForm {
+        path: " /a%20b.txt?x=1 ".into(),
+        ..defaults.clone()
+    };
+    assert_eq!(check_connect(&ok).target.unwrap().path, "/a%20b.txt?x=1");
+    let port = |text: &str| {
+        error(
+            ConnectForm {
+                port: text.into(),
+                ..defaults.clone()
+            },
+            ConnectField::Port,
+        )
+    };
+    assert_eq!(port("0"), "Out of range: 1 to 65535.");
+    assert_eq!(port("70000"), "Out of range: 1 to 65535.");
+    assert_eq!(port("http"), "Not a number: \"http\".");
+    let server = ConnectForm {
+        server: "ras-9".into(),
+        ..defaults.clone()
+    };
+    assert_eq!(
+        error(server, ConnectField::Server),
+        "Unknown server identity: \"ras-9\"."
+    );
+
+    // Ticking secure suggests 4116 for 3516 and clearing it goes back; a port of the
+    // user's own stays.
+    let mut form = defaults.clone();
+    form.set_secure(true);
+    assert_eq!((form.secure, form.port.as_str()), (true, "4116"));
+    form.set_secure(false);
+    assert_eq!((form.secure, form.port.as_str()), (false, "3516"));
+    form.port = "8080".into();
+    form.set_secure(true);
+    assert_eq!((form.secure, form.port.as_str()), (true, "8080"));
+
+    assert_eq!(
+        http_get("/readme.txt", [192, 0, 2, 10], 3516),
+        b"GET /readme.txt HTTP/1.1\r\nHost: 192.0.2.10:3516\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(
+        request_line(&http_get("/x", [10, 0, 0, 1], 80)),
+        "GET /x HTTP/1.1"
+    );
+}
+
+#[wasm_bindgen_test]
+fn model_reads_http_responses_as_head_and_text_or_binary_body() {
+    assert_eq!(ResponseView::parse(b""), ResponseView::Empty);
+    assert_eq!(
+        ResponseView::parse(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"
+        ),
+        ResponseView::Complete {
+            status_line: "HTTP/1.1 200 OK".into(),
+            headers: vec![
+                ("Content-Type".into(), "text/plain".into()),
+                ("Content-Length".into(), "5".into())
+            ],
+            body: Body::Text("hello".into()),
+        }
+    );
+    let binary = ResponseView::parse(b"HTTP/1.1 200 OK\r\n\r\n\x00\x01\xFF");
+    assert!(matches!(
+        binary,
+        ResponseView::Complete {
+            body: Body::Binary(3),
+            ..
+        }
+    ));
+    assert_eq!(
+        ResponseView::parse(b"HTTP/1.1 404 Not Fou"),
+        ResponseView::Partial(20)
+    );
+    assert!(matches!(
+        ResponseView::parse(b"<html>\r\n\r\n"),
+        ResponseView::Invalid(_, 10)
+    ));
+}
+
+#[wasm_bindgen_test]
+fn model_connects_and_plays_until_the_session_ends_or_is_refused() {
+    let mut model = model_listening();
+    assert_eq!(model.server.listening, vec![3516]);
+    assert_eq!(model.server.phone_address, None, "no IP session yet");
+    let listening = model.cursor();
+    assert!(apply(
+        &mut model,
+        Action::EditConnect(ConnectField::Path, "readme.txt".into())
+    ));
+    assert!(!apply(&mut model, Action::Connect), "invalid: nothing sent");
+    assert_eq!(model.cursor(), listening);
+    assert!(apply(
+        &mut model,
+        Action::EditConnect(ConnectField::Path, "/readme.txt".into())
+    ));
+    assert!(apply(&mut model, Action::Connect));
+
+    let session = last_session(&model);
+    assert_eq!(session.state, SessionState::Finished);
+    assert_eq!(session.request.server, "ras-1.operator.example");
+    assert_eq!(
+        session.request.send,
+        http_get("/readme.txt", [192, 0, 2, 10], 3516),
+        "Host is the address the phone gets"
+    );
+    let readme = model
+        .playback
+        .world()
+        .card()
+        .scws_resource("/readme.txt")
+        .unwrap();
+    match ResponseView::parse(&session.received) {
+        ResponseView::Complete {
+            status_line, body, ..
+        } => {
+            assert_eq!(status_line, "HTTP/1.1 200 OK");
+            assert_eq!(
+                body,
+                Body::Text(String::from_utf8(readme.body.clone()).unwrap())
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Stopped at the segment that finished the session, with the action shown first.
+    let shown = model.playback.shown();
+    assert_eq!(shown[listening].title, "Server connects");
+    assert_eq!(
+        model.playback.current().map(|e| (e.layer, e.to)),
+        Some((Layer::Tcp, NodeId::Server))
+    );
+    assert!(
+        model.steps_after_cursor() > 0,
+        "the FIN exchange comes after"
+    );
+    assert_eq!(model.server.connect_steps, vec![listening as u64 + 1]);
+    assert_eq!(model.server.phone_address, Some([192, 0, 2, 10]));
+
+    // The next connect names the phone's address it now knows, as ras-2.
+    assert!(apply(
+        &mut model,
+        Action::EditConnect(ConnectField::Server, "ras-2.operator.example".into())
+    ));
+    assert!(apply(&mut model, Action::Connect));
+    let second = last_session(&model);
+    assert_eq!((second.id, second.state), (2, SessionState::Finished));
+    assert!(String::from_utf8_lossy(&second.request.send).contains("Host: 192.0.2.10:3516"));
+
+    // Once that one has ended, a rogue is refused before the card hears of it.
+    while apply(&mut model, Action::Step) {}
+    let before = to_card(model.playback.shown());
+    assert!(apply(
+        &mut model,
+        Action::EditConnect(ConnectField::Server, "rogue".into())
+    ));
+    assert!(apply(&mut model, Action::Connect));
+    assert_eq!(
+        last_session(&model).state,
+        SessionState::Failed("connection refused (RST)".into())
+    );
+    assert_eq!(to_card(model.playback.shown()), before);
+    assert_eq!(model.playback.world().phone().net().refused(), 1);
+}
+
+#[wasm_bindgen_test]
+fn model_reads_a_page_over_tls_after_the_card_opens_the_secure_port() {
+    let mut model = model_listening();
+    // A second SCWS start, on port 4116 (TS 102 223 OPEN CHANNEL in server mode).
+    for (field, text) in [(OtaField::Tar, "534357"), (OtaField::Data, "A00480021014")] {
+        apply(&mut model, Action::EditOta(field, text.into()));
+    }
+    assert!(apply(&mut model, Action::SendOta));
+    while apply(&mut model, Action::Step) {}
+    assert_eq!(model.server.listening, vec![3516, 4116]);
+    assert!(apply(&mut model, Action::SetSecure(true)));
+    assert_eq!(model.connect_form.port, "4116");
+    for (field, text) in [
+        (ConnectField::Server, "ras-2.operator.example"),
+        (ConnectField::Path, "/style.css"),
+    ] {
+        apply(&mut model, Action::EditConnect(field, text.into()));
+    }
+    assert!(apply(&mut model, Action::Connect));
+    let session = last_session(&model);
+    assert!(session.request.secure);
+    assert_eq!(session.state, SessionState::Finished);
+    assert!(String::from_utf8_lossy(&session.received).starts_with("HTTP/1.1 200 OK\r\n"));
+}
+
+impl Mounted {
+    /// Picks `server` in the connect form's identity select.
+    async fn pick_server(&self, server: &str) {
+        let select = self.get("[data-test=connect-server]");
+        js_sys::Reflect::set(&select, &"value".into(), &server.into()).unwrap();
+        fire(&select, "change");
+        settle().await;
+    }
+
+    /// Clicks Connect and waits until session `id` is listed and no longer pending.
+    async fn connect_and_wait(&self, id: u32) {
+        self.click("[data-test=connect-send]").await;
+        let session = format!("[data-test=session][data-session=\"{id}\"]");
+        until(3000, &format!("session {id} to end"), || {
+            self.query(&session)
+                .is_some_and(|s| has_class(&s, "ok") || has_class(&s, "bad"))
+        })
+        .await;
+    }
+}
+
+/// `GET <path>` to the card's port 3516 as `server`, as the connect form sends it before
+/// the phone has an address.
+fn plain_get(server: &str, path: &str) -> bipscope::sim::Action {
+    bipscope::sim::Action::ServerConnect(ConnectRequest {
+        server: server.to_string(),
+        port: 3516,
+        send: http_get(path, [192, 0, 2, 10], 3516),
+        secure: false,
+    })
+}
+
+#[wasm_bindgen_test]
+async fn a_rogue_is_refused_then_ras_1_reads_the_readme_over_tcp() {
+    let app = Mounted::new().await;
+    app.pick_scenario(Scenario::ScwsStart).await;
+    app.step_to_end().await;
+    let listening = app.count("g.arrow");
+    let apdus = arrows_between(&app, NodeId::Phone, NodeId::Card).len();
+    app.open_tab("server").await;
+    assert_eq!(
+        app.text("[data-test=sessions-empty]"),
+        "No session at the cursor."
+    );
+    assert_eq!(
+        app.text("[data-test=connect-port-message]"),
+        "The card listens on 3516."
+    );
+
+    // The rogue server: refused by the gateway, and the card hears nothing.
+    let select = app.get("[data-test=connect-server]");
+    assert!(select
+        .text_content()
+        .unwrap()
+        .contains("rogue (203.0.113.66)"));
+    app.pick_server("rogue").await;
+    app.connect_and_wait(1).await;
+    let refused = app.count("g.arrow");
+    assert!(refused > listening, "the attempt is drawn");
+    assert_eq!(
+        arrows_between(&app, NodeId::Phone, NodeId::Card).len(),
+        apdus,
+        "no new APDU to the card"
+    );
+    let first = "[data-test=session][data-session=\"1\"]";
+    assert!(has_class(&app.get(first), "bad"));
+    let state = app.text(&format!("{first} [data-test=session-state]"));
+    assert_eq!(state, "failed: connection refused (RST)");
+    assert_eq!(
+        app.text(&format!("{first} [data-test=session-received]")),
+        "0 bytes received"
+    );
+    assert!(app
+        .query(&format!("{first} [data-test=session-response]"))
+        .is_none());
+
+    // ras-1 reads /readme.txt.
+    app.pick_server("ras-1.operator.example").await;
+    app.type_into("[data-test=connect-path]", "/readme.txt")
+        .await;
+    assert_eq!(
+        app.text("[data-test=connect-preview]"),
+        "GET /readme.txt HTTP/1.1 · Host: 192.0.2.10:3516"
+    );
+    app.connect_and_wait(2).await;
+
+    // The same actions at the same steps in the emulator: what the screen must show.
+    let mut playback = Playback::for_scenario(Scenario::ScwsStart, SEED);
+    playback.seek(listening);
+    playback.act(plain_get("rogue", "/index.html"));
+    playback.seek(refused);
+    playback.act(plain_get("ras-1.operator.example", "/readme.txt"));
+    playback.seek(app.count("g.arrow"));
+    let log = playback.shown().to_vec();
+    assert_eq!(log.len(), app.count("g.arrow"));
+    let tcp_between = |from: NodeId, to: NodeId| {
+        arrows_between(&app, from, to)
+            .iter()
+            .filter(|a| has_class(a, "layer-tcp"))
+            .count()
+    };
+    for (from, to) in [
+        (NodeId::Server, NodeId::Network),
+        (NodeId::Network, NodeId::Phone),
+        (NodeId::Phone, NodeId::Network),
+        (NodeId::Network, NodeId::Server),
+    ] {
+        assert!(tcp_between(from, to) > 0, "no TCP arrow {from:?} → {to:?}");
+    }
+    assert_eq!(tcp_between(NodeId::Phone, NodeId::Card), 0);
+
+    // The segment that brings the request to the phone: among the events it led to,
+    // an ENVELOPE with an event download (D6) to the card.
+    let request = http_get("/readme.txt", [192, 0, 2, 10], 3516);
+    let segment = log
+        .iter()
+        .position(|e| {
+            e.layer == Layer::Tcp
+                && e.to == NodeId::Phone
+                && e.bytes.windows(request.len()).any(|w| w == request)
+        })
+        .expect("the request reaches the phone in a segment");
+    assert!(segment > refused);
+    click(&app.get(&format!("g.arrow[data-index=\"{segment}\"]"))).await;
+    let marked = |class: &str| -> Vec<usize> {
+        app.all(&format!("g.arrow.{class}"))
+            .iter()
+            .map(|a| a.get_attribute("data-index").unwrap().parse().unwrap())
+            .collect()
+    };
+    let effects = led_to(&log, segment);
+    assert_eq!(marked("effect"), effects);
+    let cause = log[segment].caused_by.unwrap() as usize - 1;
+    assert_eq!(marked("cause"), vec![cause]);
+    assert_eq!(
+        (log[cause].from, log[cause].to, log[cause].layer),
+        (NodeId::Server, NodeId::Network, Layer::Tcp)
+    );
+    let envelope = effects
+        .iter()
+        .copied()
+        .find(|&i| log[i].title == "ENVELOPE" && log[i].bytes.get(5) == Some(&0xD6))
+        .expect("an event download among the effects");
+    let arrow = app.get(&format!("g.arrow[data-index=\"{envelope}\"]"));
+    assert!(has_class(&arrow, "effect"));
+    assert!(arrow.query_selector(".causal-mark").unwrap().is_some());
+    let label = arrow.get_attribute("aria-label").unwrap();
+    assert!(label.contains("ENVELOPE, phone → card,"), "{label}");
+    assert!(label.ends_with("led to by the selected event"), "{label}");
+
+    // The session: finished, the card's 200 and the readme, listed above the rogue's.
+    let world = playback.world();
+    let readme = world.card().scws_resource("/readme.txt").unwrap();
+    let received = world.server().sessions().session(2).unwrap().received.len();
+    let sessions: Vec<String> = app
+        .all("[data-test=session]")
+        .iter()
+        .map(|s| s.get_attribute("data-session").unwrap())
+        .collect();
+    assert_eq!(sessions, ["2", "1"]);
+    let second = |test: &str| app.text(&format!("[data-session=\"2\"] [data-test={test}]"));
+    assert_eq!(second("session-server"), "ras-1.operator.example");
+    assert_eq!(second("session-port"), "192.0.2.10:3516");
+    assert_eq!(second("session-secure"), "plain TCP");
+    assert_eq!(second("session-state"), "finished (the card closed)");
+    assert_eq!(
+        second("session-received"),
+        format!("{received} bytes received")
+    );
+    assert_eq!(second("response-status"), "HTTP/1.1 200 OK");
+    assert!(second("response-headers").contains(&format!("Content-Length: {}", readme.body.len())));
+    assert_eq!(
+        second("response-body"),
+        String::from_utf8(readme.body).unwrap()
+    );
+    let region = app.get("[data-session=\"2\"] [data-test=session-response]");
+    assert_eq!(region.get_attribute("tabindex").as_deref(), Some("0"));
+    assert_eq!(
+        region.get_attribute("aria-label").as_deref(),
+        Some("HTTP response of session 2")
+    );
+
+    // The gateway counted one connection on the card's channel (the rogue's was
+    // refused before it became one).
+    app.open_tab("phone").await;
+    let counters = app.text("[data-test=gateway-channel] [data-test=channel-counters]");
+    assert!(counters.contains("1 connection"), "{counters}");
+    assert!(!counters.contains("connections"), "{counters}");
+}
+
+#[wasm_bindgen_test]
+async fn the_connect_form_validates_inline_and_is_labelled() {
+    let app = Mounted::new().await;
+    app.open_tab("server").await;
+    assert_eq!(
+        app.text("[data-test=connect-port-message]"),
+        "Nothing listens yet: start the SCWS first (scenario scws-start)."
+    );
+    for input in app.all(".connect-form input, .connect-form select") {
+        let id = input.id();
+        assert!(
+            app.query(&format!("label[for=\"{id}\"]")).is_some(),
+            "{id} is labelled"
+        );
+    }
+    app.type_into("[data-test=connect-path]", "index.html")
+        .await;
+    let message = app.get("[data-test=connect-path-message]");
+    assert!(has_class(&message, "error"));
+    assert_eq!(
+        message.text_content().unwrap(),
+        "Start the path with /, e.g. /index.html."
+    );
+    assert_eq!(
+        app.get("[data-test=connect-path]")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+    assert!(app.disabled("[data-test=connect-send]"));
+    assert!(app.query("[data-test=connect-preview]").is_none());
+    app.type_into("[data-test=connect-path]", "/index.html")
+        .await;
+    assert!(!app.disabled("[data-test=connect-send]"));
+
+    // Ticking TLS suggests the secure port.
+    let secure = app.get("[data-test=connect-secure]");
+    secure.dyn_ref::<HtmlElement>().unwrap().click();
+    settle().await;
+    let port = || {
+        app.get("[data-test=connect-port]")
+            .dyn_into::<HtmlInputElement>()
+            .unwrap()
+            .value()
+    };
+    assert_eq!(port(), "4116");
+    assert!(app
+        .text("[data-test=connect-preview]")
+        .ends_with(":4116 · over TLS"));
+    app.type_into("[data-test=connect-port]", "99999").await;
+    assert_eq!(
+        app.text("[data-test=connect-port-message]"),
+        "Out of range: 1 to 65535."
+    );
+    assert!(app.disabled("[data-test=connect-send]"));
+    // Typing changes the form only.
+    assert_eq!(app.count("g.arrow"), 0);
 }

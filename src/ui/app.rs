@@ -231,6 +231,7 @@ pub fn app(props: &AppProps) -> Html {
                                     scenario={model.playback.scenario()}
                                     view={model.server.clone()}
                                     form={model.ota_form.clone()}
+                                    connect_form={model.connect_form.clone()}
                                     steps_after_cursor={model.steps_after_cursor()}
                                 />
                             },

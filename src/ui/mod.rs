@@ -27,16 +27,22 @@
 //!       │                      Apply · Cut link
 //!       └─ ServerConsole   the server at the cursor
 //!           ├─ ScenarioPicker  power-on | ota: starts the run over
-//!           └─ OtaComposer     TAR · SPI · KIc · KID · data, checked as typed; Send OTA
+//!           ├─ OtaComposer     TAR · SPI · KIc · KID · data, checked as typed; Send OTA
+//!           ├─ ConnectFormView server identity · port · TLS · HTTP path, checked as
+//!           │                  typed; Connect (the server's TCP session to the card)
+//!           └─ SessionList     each session: state, bytes in, the HTTP response
 //! ```
 //!
-//! State lives in one plain [`model::Model`] changed only by [`model::apply`]; the
-//! components receive data as props and send [`model::Action`]s through the context.
+//! State lives in one plain [`model::Model`] changed only by [`model::apply`] (the
+//! connect form's pure parts are in [`connect`]); the components receive data as props
+//! and send [`model::Action`]s through the context.
 //! No protocol logic here: stepping and state come from [`crate::sim::Playback`].
 
 mod apdu_box;
 mod app;
 mod card_panel;
+pub mod connect;
+mod connect_form;
 mod controls;
 mod diagram;
 mod dom;
@@ -57,6 +63,7 @@ mod phone_screen;
 mod pin_status;
 mod scenario_picker;
 mod server_console;
+mod session_list;
 mod side_tabs;
 
 pub use app::{App, AppProps, Dispatch, Store};

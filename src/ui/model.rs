@@ -8,12 +8,14 @@
 //! [`crate::sim::World::status_line`] at the cursor, and the card panel reads the card
 //! through [`crate::card::inspect`].
 
+use super::connect::{check_connect, ConnectField, ConnectForm};
 use crate::card::inspect::{self, FileChange, FileNode, PinView};
 use crate::card::profile::Service;
 use crate::card::{Card, Profile};
-use crate::net::ip::{IpCounters, Link, LinkFaults, PdpContext};
-use crate::phone::gateway::Channel;
+use crate::net::ip::{IpCounters, Link, LinkFaults, PdpContext, PHONE_ADDRESS_POOL};
+use crate::phone::gateway::{Channel, Mode};
 use crate::phone::{InboxMessage, PhoneState};
+use crate::server::session::SessionState;
 use crate::server::{OtaRequest, Server};
 use crate::sim::{Event, Instant, Layer, NodeId, Playback, Scenario, World};
 use crate::wire::apdu::{instruction_name, Case, CommandApdu};
@@ -75,6 +77,11 @@ const STEPS_TO_ANSWER: usize = 8;
 /// How many steps [`Action::SendOta`] takes at most to reach the server's PoR.
 const STEPS_TO_POR: usize = 400;
 
+/// How many steps [`Action::Connect`] takes at most to see the session finish or fail
+/// (a page over a clean network takes about 40, over TLS a few more; retransmissions
+/// after losses take many more).
+const STEPS_TO_SESSION_END: usize = 2_000;
+
 /// Everything the controls, the diagram, the inspector and the card panel can ask for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -130,6 +137,14 @@ pub enum Action {
     /// Cut this link at the cursor ([`crate::sim::Action::CutLink`]; the run branches
     /// there) and show that action.
     CutLink(Link),
+    /// A text field of the connect form changed.
+    EditConnect(ConnectField, String),
+    /// The connect form's secure (TLS) checkbox was ticked (`true`) or cleared.
+    SetSecure(bool),
+    /// Have the server connect to the card as the connect form says
+    /// ([`crate::sim::Action::ServerConnect`] with an HTTP GET; the run branches at the
+    /// cursor), then step until the session is finished or failed.
+    Connect,
 }
 
 /// A field of the OTA composer.
@@ -365,12 +380,17 @@ impl FaultCheck {
     }
 }
 
-/// A whole number from 0 to `max` (surrounding spaces allowed), or why not, in words:
-/// not a number, out of range, or not whole.
-fn whole_number(text: &str, max: u64, unit: &str) -> Result<u64, String> {
+/// A whole number in `range` (surrounding spaces allowed), or why not, in words: not a
+/// number, out of range, or not whole.
+pub(super) fn whole_number(
+    text: &str,
+    range: std::ops::RangeInclusive<u64>,
+    unit: &str,
+) -> Result<u64, String> {
+    let (min, max) = (*range.start(), *range.end());
     let text = text.trim();
     if text.is_empty() {
-        return Err(format!("Enter a number from 0 to {max}{unit}."));
+        return Err(format!("Enter a number from {min} to {max}{unit}."));
     }
     let decimal = text
         .bytes()
@@ -379,18 +399,18 @@ fn whole_number(text: &str, max: u64, unit: &str) -> Result<u64, String> {
         Ok(value) if decimal => value,
         _ => return Err(format!("Not a number: {text:?}.")),
     };
-    if !(0.0..=max as f64).contains(&value) {
-        return Err(format!("Out of range: 0 to {max}{unit}."));
+    if !(min as f64..=max as f64).contains(&value) {
+        return Err(format!("Out of range: {min} to {max}{unit}."));
     }
     if value.fract() != 0.0 {
-        return Err(format!("Use a whole number from 0 to {max}{unit}."));
+        return Err(format!("Use a whole number from {min} to {max}{unit}."));
     }
     Ok(value as u64)
 }
 
 /// A percentage, 0 to 100.
 fn percent(text: &str) -> Result<u8, String> {
-    whole_number(text, 100, " %").map(|n| n as u8)
+    whole_number(text, 0..=100, " %").map(|n| n as u8)
 }
 
 /// Checks a fault form: loss, duplication and reordering are whole percentages 0–100,
@@ -399,7 +419,7 @@ pub fn check_faults(form: &FaultForm) -> FaultCheck {
     let loss = percent(&form.loss);
     let duplicate = percent(&form.duplicate);
     let reorder = percent(&form.reorder);
-    let delay = whole_number(&form.delay, MAX_EXTRA_DELAY_MS, " ms");
+    let delay = whole_number(&form.delay, 0..=MAX_EXTRA_DELAY_MS, " ms");
     let faults = match (&loss, &duplicate, &reorder, &delay) {
         (Ok(loss), Ok(duplicate), Ok(reorder), Ok(delay)) => Some(LinkFaults {
             partitioned: form.partitioned,
@@ -507,6 +527,15 @@ pub struct ServerView {
     pub tars: Rc<Vec<TarChoice>>,
     /// The step that showed the last "Send OTA" action.
     pub sent_step: Option<u64>,
+    /// The step that showed each "Server connects" action: the `n`-th starts session
+    /// `n + 1`.
+    pub connect_steps: Vec<u64>,
+    /// The phone's IP address, once it has an IP session.
+    pub phone_address: Option<[u8; 4]>,
+    /// The ports the card listens on through the gateway (its server-mode channels).
+    pub listening: Vec<u16>,
+    /// Why the gateway's last TLS handshake failed, if one did.
+    pub tls_error: Option<String>,
 }
 
 impl ServerView {
@@ -518,19 +547,38 @@ impl ServerView {
             Some(view) if view.server.card().table == server.card().table => Rc::clone(&view.tars),
             _ => Rc::new(tar_choices(&server)),
         };
-        let sent_step = shown
-            .iter()
-            .rev()
-            .find(|e| e.from == NodeId::User && e.to == NodeId::Server)
-            .map(|e| e.step);
+        let actions = |title: &'static str| {
+            shown
+                .iter()
+                .filter(move |e| e.from == NodeId::User && e.title == title)
+                .map(|e| e.step)
+        };
+        let net = world.phone().net();
         ServerView {
-            sent_step,
+            sent_step: actions(SEND_OTA_TITLE).next_back(),
+            connect_steps: actions(CONNECT_TITLE).collect(),
+            phone_address: net.address(),
+            listening: world
+                .phone()
+                .gateway()
+                .channels()
+                .filter_map(|c| match c.mode {
+                    Mode::Server { port } => Some(port),
+                    Mode::Client { .. } => None,
+                })
+                .collect(),
+            tls_error: net.last_tls_error().map(str::to_string),
             status: world.status_line(NodeId::Server),
             server,
             tars,
         }
     }
 }
+
+/// The title of the event that shows a [`crate::sim::Action::ServerSendOta`].
+const SEND_OTA_TITLE: &str = "Send OTA";
+/// The title of the event that shows a [`crate::sim::Action::ServerConnect`].
+const CONNECT_TITLE: &str = "Server connects";
 
 /// The TARs `server` knows, labelled with their services from the card profile.
 fn tar_choices(server: &Server) -> Vec<TarChoice> {
@@ -809,6 +857,8 @@ pub struct Model {
     pub network: Shared<NetworkView>,
     /// The fault form of each link of [`Link::ALL`].
     pub fault_forms: [FaultForm; 2],
+    /// The server console's connect form.
+    pub connect_form: ConnectForm,
 }
 
 impl Model {
@@ -820,6 +870,7 @@ impl Model {
             phone: Shared::new(PhoneView::of(&world, &[])),
             server: Shared::new(ServerView::of(&world, &[], None)),
             ota_form: OtaForm::defaults(),
+            connect_form: ConnectForm::default(),
             network: Shared::new(NetworkView::of(&world)),
             fault_forms: Link::ALL.map(|link| FaultForm::of(&world.network().ip().faults(link))),
             playback: Playback::new(seed),
@@ -1059,19 +1110,58 @@ impl Model {
         let Some(request) = check_ota(&self.ota_form).request else {
             return false;
         };
-        self.playing = false;
         let before = self.server.server.sent().len();
-        self.playback
-            .act(crate::sim::Action::ServerSendOta(request));
-        let done = |world: &World| {
-            world.server().last_error().is_some()
-                || world
-                    .server()
-                    .sent()
-                    .get(before)
-                    .is_some_and(|m| m.outcome.is_some())
+        self.act_on_server(
+            crate::sim::Action::ServerSendOta(request),
+            STEPS_TO_POR,
+            |world| {
+                world.server().last_error().is_some()
+                    || world
+                        .server()
+                        .sent()
+                        .get(before)
+                        .is_some_and(|m| m.outcome.is_some())
+            },
+        )
+    }
+
+    /// Has the server connect as the connect form says, with an HTTP GET whose `Host` is
+    /// the phone's address (or the one it will get), and steps until the session is
+    /// finished or failed.
+    fn connect(&mut self) -> bool {
+        let Some(target) = check_connect(&self.connect_form).target else {
+            return false;
         };
-        for _ in 0..STEPS_TO_POR {
+        let host = self.server.phone_address.unwrap_or(PHONE_ADDRESS_POOL);
+        let before = self.server.server.sessions().sessions().len();
+        self.act_on_server(
+            crate::sim::Action::ServerConnect(target.request(host)),
+            STEPS_TO_SESSION_END,
+            |world| {
+                world
+                    .server()
+                    .sessions()
+                    .sessions()
+                    .get(before)
+                    .is_some_and(|s| {
+                        matches!(s.state, SessionState::Finished | SessionState::Failed(_))
+                    })
+            },
+        )
+    }
+
+    /// Does a server action at the cursor (the run branches there) and steps, at most
+    /// `limit` times, until a message delivered to the server leaves it `done` or
+    /// nothing is left in flight.
+    fn act_on_server(
+        &mut self,
+        action: crate::sim::Action,
+        limit: usize,
+        done: impl Fn(&World) -> bool,
+    ) -> bool {
+        self.playing = false;
+        self.playback.act(action);
+        for _ in 0..limit {
             let to_server = self
                 .playback
                 .current()
@@ -1085,6 +1175,24 @@ impl Model {
         }
         self.record_ahead();
         self.cursor_moved();
+        true
+    }
+
+    /// A text field of the connect form changed.
+    fn edit_connect(&mut self, field: ConnectField, text: String) -> bool {
+        if self.connect_form.get(field) == text {
+            return false;
+        }
+        *self.connect_form.get_mut(field) = text;
+        true
+    }
+
+    /// The connect form's secure checkbox changed.
+    fn set_secure(&mut self, secure: bool) -> bool {
+        if self.connect_form.secure == secure {
+            return false;
+        }
+        self.connect_form.set_secure(secure);
         true
     }
 }
@@ -1419,5 +1527,8 @@ pub fn apply(model: &mut Model, action: Action) -> bool {
         Action::SetPartition(link, partitioned) => model.set_partition(link, partitioned),
         Action::ApplyFaults(link) => model.apply_faults(link),
         Action::CutLink(link) => model.act_on_network(crate::sim::Action::CutLink(link)),
+        Action::EditConnect(field, text) => model.edit_connect(field, text),
+        Action::SetSecure(secure) => model.set_secure(secure),
+        Action::Connect => model.connect(),
     }
 }

@@ -1,9 +1,13 @@
 //! The server console: which scenario plays, the OTA composer and what the server knows
-//! at the cursor — its last OTA message with the PoR it read, its counters per TAR.
+//! at the cursor — its last OTA message with the PoR it read, its counters per TAR —
+//! then the form that connects to the card over TCP/TLS and the server's sessions.
 
+use super::connect::ConnectForm;
+use super::connect_form::ConnectFormView;
 use super::model::{OtaForm, ServerView, Shared};
 use super::ota_composer::OtaComposer;
 use super::scenario_picker::ScenarioPicker;
+use super::session_list::SessionList;
 use crate::server::{OtaMessage, OtaOutcome};
 use crate::sim::Scenario;
 use crate::wire::hex;
@@ -15,6 +19,7 @@ pub struct ServerConsoleProps {
     pub scenario: Scenario,
     pub view: Shared<ServerView>,
     pub form: OtaForm,
+    pub connect_form: ConnectForm,
     pub steps_after_cursor: usize,
 }
 
@@ -45,6 +50,12 @@ pub fn server_console(props: &ServerConsoleProps) -> Html {
                     { counters.iter().map(|(tar, c)| format!("{tar} → {c:010X}")).collect::<Vec<_>>().join(", ") }
                 </p>
             }
+            <h3 id="connect-heading">{ "Connect to the card" }
+                <span class="muted">{ " over TCP, through the phone's gateway" }</span></h3>
+            <ConnectFormView form={props.connect_form.clone()} view={props.view.clone()}
+                steps_after_cursor={props.steps_after_cursor} />
+            <h3 id="sessions-heading">{ "Sessions" }<span class="muted">{ " (the server at the cursor)" }</span></h3>
+            <SessionList view={props.view.clone()} />
         </section>
     }
 }
