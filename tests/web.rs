@@ -15,7 +15,7 @@ use bipscope::ui::connect::{
 };
 use bipscope::ui::model::{
     apply, check_apdu, check_faults, check_ota, Action, ApduCheck, Causality, FaultField,
-    FaultForm, FieldPos, Hover, Model, OtaField, OtaForm, SideTab,
+    FaultForm, FieldPos, Hover, Model, OtaForm, SideTab,
 };
 use bipscope::wire::status::StatusWord;
 use bipscope::wire::Field;
@@ -2130,31 +2130,24 @@ fn model_connects_and_plays_until_the_session_ends_or_is_refused() {
     );
     assert_eq!(to_card(model.playback.shown()), before);
     assert_eq!(model.playback.world().phone().net().refused(), 1);
-}
 
-#[wasm_bindgen_test]
-fn model_reads_a_page_over_tls_after_the_card_opens_the_secure_port() {
-    let mut model = model_listening();
-    // A second SCWS start, on port 4116 (TS 102 223 OPEN CHANNEL in server mode).
-    for (field, text) in [(OtaField::Tar, "534357"), (OtaField::Data, "A00480021014")] {
-        apply(&mut model, Action::EditOta(field, text.into()));
-    }
-    assert!(apply(&mut model, Action::SendOta));
-    while apply(&mut model, Action::Step) {}
-    assert_eq!(model.server.listening, vec![3516, 4116]);
+    // Secure: TLS to port 4116, where nothing listens yet (the card opens it on a second
+    // SCWS start): the phone resets the SYN.
     assert!(apply(&mut model, Action::SetSecure(true)));
     assert_eq!(model.connect_form.port, "4116");
-    for (field, text) in [
-        (ConnectField::Server, "ras-2.operator.example"),
-        (ConnectField::Path, "/style.css"),
-    ] {
-        apply(&mut model, Action::EditConnect(field, text.into()));
-    }
+    assert!(apply(
+        &mut model,
+        Action::EditConnect(ConnectField::Server, "ras-2.operator.example".into())
+    ));
     assert!(apply(&mut model, Action::Connect));
-    let session = last_session(&model);
-    assert!(session.request.secure);
-    assert_eq!(session.state, SessionState::Finished);
-    assert!(String::from_utf8_lossy(&session.received).starts_with("HTTP/1.1 200 OK\r\n"));
+    let secure = last_session(&model);
+    assert_eq!((secure.id, secure.request.port), (4, 4116));
+    assert!(secure.request.secure);
+    assert!(String::from_utf8_lossy(&secure.request.send).contains("Host: 192.0.2.10:4116"));
+    assert_eq!(
+        secure.state,
+        SessionState::Failed("connection refused (RST)".into())
+    );
 }
 
 impl Mounted {
@@ -2348,7 +2341,7 @@ async fn a_rogue_is_refused_then_ras_1_reads_the_readme_over_tcp() {
 }
 
 #[wasm_bindgen_test]
-async fn the_connect_form_validates_inline_and_is_labelled() {
+async fn the_connect_form_validates_inline_is_labelled_and_submits_on_enter() {
     let app = Mounted::new().await;
     app.open_tab("server").await;
     assert_eq!(
@@ -2404,4 +2397,20 @@ async fn the_connect_form_validates_inline_and_is_labelled() {
     assert!(app.disabled("[data-test=connect-send]"));
     // Typing changes the form only.
     assert_eq!(app.count("g.arrow"), 0);
+
+    // Enter in a valid form connects: before start-up the phone is not attached, so
+    // the push proxy gateway cannot reach it.
+    app.type_into("[data-test=connect-port]", "4116").await;
+    key(&app.get("[data-test=connect-path]"), "Enter").await;
+    until(2000, "the session to fail", || {
+        app.query("[data-test=session]")
+            .is_some_and(|s| has_class(&s, "bad"))
+    })
+    .await;
+    assert_eq!(
+        app.text("[data-test=session-state]"),
+        "failed: the phone cannot be reached (push proxy gateway)"
+    );
+    assert_eq!(app.text("[data-test=session-secure]"), "TLS");
+    assert!(app.count("g.arrow") > 0, "the action is shown");
 }

@@ -109,7 +109,7 @@ fn session_item(session: &Session, view: &ServerView) -> Html {
             </p>
             if let Some(error) = gateway_tls {
                 <p class="error" data-test="session-tls-error">
-                    { format!("The gateway's TLS said: {error}") }
+                    { format!("The gateway's last TLS error: {error}") }
                 </p>
             }
             { response_view(session) }
