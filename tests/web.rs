@@ -5,20 +5,22 @@
 //! CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown --test web`
 #![cfg(all(target_arch = "wasm32", feature = "web"))]
 
+use bipscope::card::scws_admin::{AdminCommand, Connect as AdminConnect};
 use bipscope::card::Card;
 use bipscope::net::ip::{Link, LinkFaults};
 use bipscope::phone::gateway::LinkState;
 use bipscope::server::session::{ConnectRequest, Session, SessionState};
 use bipscope::sim::{Event, Layer, NodeId, Playback, Scenario};
 use bipscope::ui::connect::{
-    check_connect, http_get, request_line, Body, ConnectField, ConnectForm, ResponseView,
+    check_connect, http_get, request_line, Body, ConnectField, ConnectForm, HttpView,
 };
 use bipscope::ui::model::{
     apply, check_apdu, check_faults, check_ota, Action, ApduCheck, Causality, FaultField,
-    FaultForm, FieldPos, Hover, Model, OtaForm, SideTab,
+    FaultForm, FieldPos, Hover, Model, OtaField, OtaForm, SideTab,
 };
 use bipscope::wire::status::StatusWord;
 use bipscope::wire::Field;
+use std::net::Ipv4Addr;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -2015,14 +2017,14 @@ fn model_checks_connect_forms_and_suggests_the_secure_port() {
 }
 
 #[wasm_bindgen_test]
-fn model_reads_http_responses_as_head_and_text_or_binary_body() {
-    assert_eq!(ResponseView::parse(b""), ResponseView::Empty);
+fn model_reads_http_messages_as_head_and_text_or_binary_body() {
+    assert_eq!(HttpView::response(b""), HttpView::Empty);
     assert_eq!(
-        ResponseView::parse(
+        HttpView::response(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"
         ),
-        ResponseView::Complete {
-            status_line: "HTTP/1.1 200 OK".into(),
+        HttpView::Complete {
+            start_line: "HTTP/1.1 200 OK".into(),
             headers: vec![
                 ("Content-Type".into(), "text/plain".into()),
                 ("Content-Length".into(), "5".into())
@@ -2030,22 +2032,32 @@ fn model_reads_http_responses_as_head_and_text_or_binary_body() {
             body: Body::Text("hello".into()),
         }
     );
-    let binary = ResponseView::parse(b"HTTP/1.1 200 OK\r\n\r\n\x00\x01\xFF");
+    let binary = HttpView::response(b"HTTP/1.1 200 OK\r\n\r\n\x00\x01\xFF");
     assert!(matches!(
         binary,
-        ResponseView::Complete {
+        HttpView::Complete {
             body: Body::Binary(3),
             ..
         }
     ));
     assert_eq!(
-        ResponseView::parse(b"HTTP/1.1 404 Not Fou"),
-        ResponseView::Partial(20)
+        HttpView::response(b"HTTP/1.1 404 Not Fou"),
+        HttpView::Partial(20)
     );
     assert!(matches!(
-        ResponseView::parse(b"<html>\r\n\r\n"),
-        ResponseView::Invalid(_, 10)
+        HttpView::response(b"<html>\r\n\r\n"),
+        HttpView::Invalid(_, 10)
     ));
+    // The card's own request, in client mode.
+    assert_eq!(
+        HttpView::request(b"POST /admin HTTP/1.1\r\nHost: ras\r\n\r\n"),
+        HttpView::Complete {
+            start_line: "POST /admin HTTP/1.1".into(),
+            headers: vec![("Host".into(), "ras".into())],
+            body: Body::Text(String::new()),
+        }
+    );
+    assert_eq!(HttpView::request(b"POST /admin HT"), HttpView::Partial(14));
 }
 
 #[wasm_bindgen_test]
@@ -2080,11 +2092,11 @@ fn model_connects_and_plays_until_the_session_ends_or_is_refused() {
         .card()
         .scws_resource("/readme.txt")
         .unwrap();
-    match ResponseView::parse(&session.received) {
-        ResponseView::Complete {
-            status_line, body, ..
+    match HttpView::response(&session.received) {
+        HttpView::Complete {
+            start_line, body, ..
         } => {
-            assert_eq!(status_line, "HTTP/1.1 200 OK");
+            assert_eq!(start_line, "HTTP/1.1 200 OK");
             assert_eq!(
                 body,
                 Body::Text(String::from_utf8(readme.body.clone()).unwrap())
@@ -2103,7 +2115,7 @@ fn model_connects_and_plays_until_the_session_ends_or_is_refused() {
         model.steps_after_cursor() > 0,
         "the FIN exchange comes after"
     );
-    assert_eq!(model.server.connect_steps, vec![listening as u64 + 1]);
+    assert_eq!(model.server.started, vec![(1, listening as u64 + 1)]);
     assert_eq!(model.server.phone_address, Some([192, 0, 2, 10]));
 
     // The next connect names the phone's address it now knows, as ras-2.
@@ -2338,6 +2350,41 @@ async fn a_rogue_is_refused_then_ras_1_reads_the_readme_over_tcp() {
     let counters = app.text("[data-test=gateway-channel] [data-test=channel-counters]");
     assert!(counters.contains("1 connection"), "{counters}");
     assert!(!counters.contains("connections"), "{counters}");
+}
+
+#[wasm_bindgen_test]
+fn model_tells_the_cards_own_connection_from_the_servers() {
+    let mut model = Model::new(SEED);
+    while apply(&mut model, Action::Step) {}
+    // Client mode (claim 3): the SCWS administration agent has the card connect to
+    // ras-1's port 80 and post its request; the server answers 204.
+    let connect = AdminCommand::Connect(AdminConnect::tcp(Ipv4Addr::new(198, 51, 100, 10), 80));
+    apply(&mut model, Action::EditOta(OtaField::Tar, "534357".into()));
+    apply(
+        &mut model,
+        Action::EditOta(
+            OtaField::Data,
+            bipscope::wire::hex::compact(&connect.emit()),
+        ),
+    );
+    assert!(apply(&mut model, Action::SendOta));
+    while apply(&mut model, Action::Step) {}
+    let inbound = last_session(&model);
+    assert!(inbound.inbound);
+    assert_eq!(inbound.id, 1);
+    assert_eq!(model.server.started_at(1), None, "no action started it");
+    match HttpView::request(&inbound.received) {
+        HttpView::Complete { start_line, .. } => {
+            assert!(start_line.starts_with("POST /"), "{start_line}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // The server's own session after it is number 2, started by the action shown next.
+    let action = model.cursor() as u64 + 1;
+    assert!(apply(&mut model, Action::Connect));
+    assert_eq!(last_session(&model).id, 2);
+    assert_eq!(model.server.started, vec![(2, action)]);
+    assert_eq!(model.server.started_at(2), Some(action));
 }
 
 #[wasm_bindgen_test]

@@ -8,7 +8,7 @@ use super::model::whole_number;
 use crate::card::http::MAX_HEAD;
 use crate::card::scws_admin::{DEFAULT_PORT, SECURE_PORT};
 use crate::net::ip::SERVER_ADDRESSES;
-use crate::server::session::{ConnectRequest, SessionState};
+use crate::server::session::{ConnectRequest, Session, SessionState};
 
 /// The path the form starts with.
 pub const DEFAULT_PATH: &str = "/index.html";
@@ -200,9 +200,10 @@ pub fn check_connect(form: &ConnectForm) -> ConnectCheck {
 
 /// A session's state in words: `locating the phone (PO-TCP)`, `failed: connection
 /// refused (RST)`, …
-pub fn state_words(state: &SessionState) -> String {
-    match state {
+pub fn state_words(session: &Session) -> String {
+    match &session.state {
         SessionState::Locating => "locating the phone (PO-TCP)".to_string(),
+        SessionState::Connecting if session.inbound => "accepting (SYN received)".to_string(),
         SessionState::Connecting => "connecting (SYN sent)".to_string(),
         SessionState::Open => "open".to_string(),
         SessionState::Finished => "finished (the card closed)".to_string(),
@@ -219,10 +220,10 @@ pub fn request_line(send: &[u8]) -> String {
     String::from_utf8_lossy(&send[..end]).into_owned()
 }
 
-/// How many header lines [`ResponseView::parse`] reads.
-const MAX_RESPONSE_HEADERS: usize = 32;
+/// How many header lines [`HttpView`] reads.
+const MAX_HEADERS: usize = 32;
 
-/// An HTTP response's body, for display.
+/// An HTTP message's body, for display.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {
     /// UTF-8 with no control characters but tab, CR and LF.
@@ -246,55 +247,98 @@ impl Body {
     }
 }
 
-/// What a session received, read as an HTTP/1.1 response (RFC 9112 §4–6, parsed by
-/// `httparse`).
+/// What a session received, read as an HTTP/1.1 message (RFC 9112 §2–6, parsed by
+/// `httparse`): the card's response to the server's request, or in client mode the
+/// card's own request.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ResponseView {
+pub enum HttpView {
     /// Nothing yet.
     Empty,
-    /// A complete head: `HTTP/1.1 200 OK`, its header lines, and what follows the head.
+    /// A complete head — its start line (`HTTP/1.1 200 OK`, `POST /admin HTTP/1.1`) and
+    /// header lines — and what follows the head.
     Complete {
-        status_line: String,
+        start_line: String,
         headers: Vec<(String, String)>,
         body: Body,
     },
     /// The head is not complete yet: how many bytes are in.
     Partial(usize),
-    /// Not an HTTP response: why, and how many bytes.
+    /// Not an HTTP message: why, and how many bytes.
     Invalid(String, usize),
 }
 
-impl ResponseView {
-    pub fn parse(received: &[u8]) -> ResponseView {
-        if received.is_empty() {
-            return ResponseView::Empty;
-        }
-        let mut headers = [httparse::EMPTY_HEADER; MAX_RESPONSE_HEADERS];
+/// A parsed head: start line, header lines, length.
+type Head = (String, Vec<(String, String)>, usize);
+
+fn owned(headers: &[httparse::Header<'_>]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_string(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
+        .collect()
+}
+
+impl HttpView {
+    /// `received` as a response: `HTTP/1.1 200 OK` and on.
+    pub fn response(received: &[u8]) -> HttpView {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut headers);
-        match response.parse(received) {
-            Ok(httparse::Status::Complete(head)) => ResponseView::Complete {
-                status_line: format!(
+        let head = match response.parse(received) {
+            Ok(httparse::Status::Complete(len)) => {
+                let start_line = format!(
                     "HTTP/1.{} {} {}",
                     response.version.unwrap_or(1),
                     response.code.unwrap_or(0),
                     response.reason.unwrap_or("")
-                )
-                .trim_end()
-                .to_string(),
-                headers: response
-                    .headers
-                    .iter()
-                    .map(|h| {
-                        (
-                            h.name.to_string(),
-                            String::from_utf8_lossy(h.value).into_owned(),
-                        )
-                    })
-                    .collect(),
-                body: Body::of(&received[head..]),
+                );
+                Ok(Some((
+                    start_line.trim_end().to_string(),
+                    owned(response.headers),
+                    len,
+                )))
+            }
+            Ok(httparse::Status::Partial) => Ok(None),
+            Err(error) => Err(error),
+        };
+        HttpView::of(received, head)
+    }
+
+    /// `received` as a request: `POST /path HTTP/1.1` and on.
+    pub fn request(received: &[u8]) -> HttpView {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut request = httparse::Request::new(&mut headers);
+        let head = match request.parse(received) {
+            Ok(httparse::Status::Complete(len)) => {
+                let start_line = format!(
+                    "{} {} HTTP/1.{}",
+                    request.method.unwrap_or(""),
+                    request.path.unwrap_or(""),
+                    request.version.unwrap_or(1)
+                );
+                Ok(Some((start_line, owned(request.headers), len)))
+            }
+            Ok(httparse::Status::Partial) => Ok(None),
+            Err(error) => Err(error),
+        };
+        HttpView::of(received, head)
+    }
+
+    fn of(received: &[u8], head: Result<Option<Head>, httparse::Error>) -> HttpView {
+        if received.is_empty() {
+            return HttpView::Empty;
+        }
+        match head {
+            Ok(Some((start_line, headers, len))) => HttpView::Complete {
+                start_line,
+                headers,
+                body: Body::of(received.get(len..).unwrap_or_default()),
             },
-            Ok(httparse::Status::Partial) => ResponseView::Partial(received.len()),
-            Err(error) => ResponseView::Invalid(error.to_string(), received.len()),
+            Ok(None) => HttpView::Partial(received.len()),
+            Err(error) => HttpView::Invalid(error.to_string(), received.len()),
         }
     }
 }

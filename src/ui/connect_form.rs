@@ -96,11 +96,12 @@ pub fn connect_form_view(props: &ConnectFormViewProps) -> Html {
         let dispatch = dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Connect))
     };
-    let listening = &props.view.listening;
-    let port_hint = if listening.is_empty() {
+    let ports: Vec<String> = props.view.listening.iter().map(u16::to_string).collect();
+    let port_hint = if ports.is_empty() {
         "Nothing listens yet: start the SCWS first (scenario scws-start).".to_string()
+    } else if props.view.forwarded {
+        format!("The phone forwards {} to the card (USB).", ports.join(", "))
     } else {
-        let ports: Vec<String> = listening.iter().map(u16::to_string).collect();
         format!("The card listens on {}.", ports.join(", "))
     };
     let host = Ipv4Addr::from(props.view.phone_address.unwrap_or(PHONE_ADDRESS_POOL));

@@ -14,6 +14,7 @@ use crate::card::profile::Service;
 use crate::card::{Card, Profile};
 use crate::net::ip::{IpCounters, Link, LinkFaults, PdpContext, PHONE_ADDRESS_POOL};
 use crate::phone::gateway::{Channel, Mode};
+use crate::phone::usb::FORWARDED_PORTS;
 use crate::phone::{InboxMessage, PhoneState};
 use crate::server::session::SessionState;
 use crate::server::{OtaRequest, Server};
@@ -527,13 +528,16 @@ pub struct ServerView {
     pub tars: Rc<Vec<TarChoice>>,
     /// The step that showed the last "Send OTA" action.
     pub sent_step: Option<u64>,
-    /// The step that showed each "Server connects" action: the `n`-th starts session
-    /// `n + 1`.
-    pub connect_steps: Vec<u64>,
+    /// The sessions the server started, by number, with the step that showed their
+    /// "Server connects" action (the sessions the card opened in client mode have none).
+    pub started: Vec<(u32, u64)>,
     /// The phone's IP address, once it has an IP session.
     pub phone_address: Option<[u8; 4]>,
-    /// The ports the card listens on through the gateway (its server-mode channels).
+    /// The ports the card listens on: its server-mode channels through the gateway, or
+    /// the ports the phone forwards to a USB UICC's own IP stack.
     pub listening: Vec<u16>,
+    /// Whether `listening` are the ports forwarded to a USB UICC (ETSI TS 102 600).
+    pub forwarded: bool,
     /// Why the gateway's last TLS handshake failed, if one did.
     pub tls_error: Option<String>,
 }
@@ -553,25 +557,51 @@ impl ServerView {
                 .filter(move |e| e.from == NodeId::User && e.title == title)
                 .map(|e| e.step)
         };
-        let net = world.phone().net();
-        ServerView {
-            sent_step: actions(SEND_OTA_TITLE).next_back(),
-            connect_steps: actions(CONNECT_TITLE).collect(),
-            phone_address: net.address(),
-            listening: world
-                .phone()
+        // Each "Server connects" action starts the next session the server opens.
+        let started = server
+            .sessions()
+            .sessions()
+            .iter()
+            .filter(|s| !s.inbound)
+            .map(|s| s.id)
+            .zip(actions(CONNECT_TITLE))
+            .collect();
+        let phone = world.phone();
+        let net = phone.net();
+        let forwarded = phone.usb().is_some();
+        let listening = if forwarded {
+            FORWARDED_PORTS.to_vec()
+        } else {
+            phone
                 .gateway()
                 .channels()
                 .filter_map(|c| match c.mode {
                     Mode::Server { port } => Some(port),
                     Mode::Client { .. } => None,
                 })
-                .collect(),
+                .collect()
+        };
+        ServerView {
+            sent_step: actions(SEND_OTA_TITLE).next_back(),
+            started,
+            phone_address: net.address(),
+            listening,
+            forwarded,
             tls_error: net.last_tls_error().map(str::to_string),
             status: world.status_line(NodeId::Server),
             server,
             tars,
         }
+    }
+}
+
+impl ServerView {
+    /// The step that showed the action starting session `id`, if the server started it.
+    pub fn started_at(&self, id: u32) -> Option<u64> {
+        self.started
+            .iter()
+            .find(|(session, _)| *session == id)
+            .map(|(_, step)| *step)
     }
 }
 

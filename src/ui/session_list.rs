@@ -1,9 +1,10 @@
 //! The server's TCP sessions at the cursor: for each, its number, identity, port,
-//! whether it is secure, its state in words, the bytes received and the HTTP response
-//! (status line, headers, the body as text or its length) in a scrollable region; a
-//! failed session says why.
+//! whether it is secure, its state in words, the bytes received and the HTTP message
+//! received (start line, headers, the body as text or its length) in a scrollable
+//! region; a failed session says why. A session the card opened (client mode) shows
+//! the card's request and the server's answer.
 
-use super::connect::{request_line, state_words, Body, ResponseView};
+use super::connect::{request_line, state_words, Body, HttpView};
 use super::model::{ServerView, Shared};
 use crate::server::session::{Session, SessionState};
 use yew::prelude::*;
@@ -28,18 +29,28 @@ fn state_class(state: &SessionState) -> &'static str {
     }
 }
 
-/// The received bytes as an HTTP response, in a region the keyboard can scroll.
-fn response_view(session: &Session) -> Html {
-    let label = format!("HTTP response of session {}", session.id);
-    let content = match ResponseView::parse(&session.received) {
-        ResponseView::Empty => return Html::default(),
-        ResponseView::Complete {
-            status_line,
+/// The received bytes as an HTTP message, in a region the keyboard can scroll.
+fn received_view(session: &Session) -> Html {
+    let (message, label) = if session.inbound {
+        (
+            HttpView::request(&session.received),
+            format!("The card's HTTP request in session {}", session.id),
+        )
+    } else {
+        (
+            HttpView::response(&session.received),
+            format!("HTTP response of session {}", session.id),
+        )
+    };
+    let content = match message {
+        HttpView::Empty => return Html::default(),
+        HttpView::Complete {
+            start_line,
             headers,
             body,
         } => html! {
             <>
-                <p class="status-line" data-test="response-status">{ status_line }</p>
+                <p class="status-line" data-test="response-status">{ start_line }</p>
                 <pre class="headers" data-test="response-headers">
                     { headers.iter().map(|(name, value)| format!("{name}: {value}"))
                         .collect::<Vec<_>>().join("\n") }
@@ -59,11 +70,11 @@ fn response_view(session: &Session) -> Html {
                 } }
             </>
         },
-        ResponseView::Partial(len) => html! {
-            <p class="muted">{ format!("{} in, the response head is not complete yet.", byte_count(len)) }</p>
+        HttpView::Partial(len) => html! {
+            <p class="muted">{ format!("{} in, the HTTP head is not complete yet.", byte_count(len)) }</p>
         },
-        ResponseView::Invalid(why, len) => html! {
-            <p class="error">{ format!("Not an HTTP response ({why}): {}.", byte_count(len)) }</p>
+        HttpView::Invalid(why, len) => html! {
+            <p class="error">{ format!("Not HTTP ({why}): {}.", byte_count(len)) }</p>
         },
     };
     html! {
@@ -74,36 +85,70 @@ fn response_view(session: &Session) -> Html {
     }
 }
 
+/// Who connected to whom: `ras-1.operator.example → 192.0.2.10:3516`, or for the card's
+/// own connection `the card (192.0.2.10:49152) → ras-1.operator.example:80`.
+fn endpoints(session: &Session) -> Html {
+    let request = &session.request;
+    if session.inbound {
+        let card = session
+            .remote
+            .map_or_else(String::new, |remote| format!(" ({remote})"));
+        return html! {
+            <>
+                { format!("the card{card} → ") }
+                <span data-test="session-server">{ request.server.clone() }</span>
+                <span data-test="session-port">{ format!(":{}", request.port) }</span>
+            </>
+        };
+    }
+    html! {
+        <>
+            <span data-test="session-server">{ request.server.clone() }</span>
+            { " → " }
+            <span data-test="session-port">{ match &session.remote {
+                Some(remote) => remote.to_string(),
+                None => format!(":{}", request.port),
+            } }</span>
+        </>
+    }
+}
+
 fn session_item(session: &Session, view: &ServerView) -> Html {
     let request = &session.request;
-    let started = (session.id as usize)
-        .checked_sub(1)
-        .and_then(|index| view.connect_steps.get(index))
+    let started = view
+        .started_at(session.id)
         .map(|step| format!(" (step #{step})"));
     let gateway_tls = match (&session.state, request.secure, &view.tls_error) {
         (SessionState::Failed(_), true, Some(error)) => Some(error.clone()),
         _ => None,
+    };
+    let sent = if request.send.is_empty() {
+        None
+    } else if session.inbound {
+        Some(format!("answered {}", request_line(&request.send)))
+    } else {
+        Some(request_line(&request.send))
     };
     html! {
         <li class={classes!("session", state_class(&session.state))} data-test="session"
             data-session={session.id.to_string()}>
             <p class="session-head">
                 <strong>{ format!("#{}", session.id) }</strong>
-                { " " }<span data-test="session-server">{ request.server.clone() }</span>
-                { " → " }
-                <span data-test="session-port">{ match &session.remote {
-                    Some(remote) => remote.to_string(),
-                    None => format!(":{}", request.port),
-                } }</span>
+                { " " }{ endpoints(session) }
                 { " · " }
                 <span data-test="session-secure">{ if request.secure { "TLS" } else { "plain TCP" } }</span>
                 if let Some(started) = started {
                     <span class="muted">{ started }</span>
                 }
+                if session.inbound {
+                    <span class="muted">{ " (the card connected: client mode)" }</span>
+                }
             </p>
-            <p class="session-request"><code>{ request_line(&request.send) }</code></p>
+            if let Some(sent) = sent {
+                <p class="session-request"><code>{ sent }</code></p>
+            }
             <p class="session-state">
-                <span class="state" data-test="session-state">{ state_words(&session.state) }</span>
+                <span class="state" data-test="session-state">{ state_words(session) }</span>
                 { " · " }
                 <span data-test="session-received">{ format!("{} received", byte_count(session.received.len())) }</span>
             </p>
@@ -112,7 +157,7 @@ fn session_item(session: &Session, view: &ServerView) -> Html {
                     { format!("The gateway's last TLS error: {error}") }
                 </p>
             }
-            { response_view(session) }
+            { received_view(session) }
         </li>
     }
 }
