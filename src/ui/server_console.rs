@@ -51,7 +51,7 @@ pub fn server_console(props: &ServerConsoleProps) -> Html {
                 </p>
             }
             <h3 id="connect-heading">{ "Connect to the card" }
-                <span class="muted">{ " over TCP, through the phone's gateway" }</span></h3>
+                <span class="muted">{ " over TCP/IP, through the phone" }</span></h3>
             <ConnectFormView form={props.connect_form.clone()} view={props.view.clone()}
                 steps_after_cursor={props.steps_after_cursor} />
             <h3 id="sessions-heading">{ "Sessions" }<span class="muted">{ " (the server at the cursor)" }</span></h3>
