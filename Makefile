@@ -14,6 +14,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TEST_LOG := target/make-test.log
 
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER := wasm-bindgen-test-runner
+# The browser suite runs ~40 tests in one page; the runner's default 20 s is too tight on a
+# loaded 2-core machine.
+export WASM_BINDGEN_TEST_TIMEOUT := 180
 export CHROMEDRIVER := /usr/bin/chromedriver
 
 .PHONY: serve test build setup-web setup-test rust-tools wasm-bindgen trunk apt-packages \

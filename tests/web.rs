@@ -135,14 +135,14 @@ impl Drop for Mounted {
     }
 }
 
-/// Lets Yew's scheduler render.
+/// Lets Yew's scheduler render (with room for a loaded machine).
 async fn settle() {
-    yew::platform::time::sleep(Duration::from_millis(20)).await;
+    yew::platform::time::sleep(Duration::from_millis(50)).await;
 }
 
 /// Waits (up to `ms`) until `condition` holds; panics with `what` otherwise.
 async fn until(ms: u64, what: &str, condition: impl Fn() -> bool) {
-    for _ in 0..ms / 20 {
+    for _ in 0..ms.div_ceil(50) {
         if condition() {
             return;
         }
