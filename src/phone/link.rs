@@ -212,6 +212,20 @@ impl NetSide {
         self.last_tls_error.as_deref()
     }
 
+    /// Whether a server at `source` is refused on `port` by the allow-list (counted);
+    /// ports checked by certificate, or not at all, refuse nobody here.
+    pub(super) fn refuses(&mut self, port: u16, source: [u8; 4]) -> bool {
+        let checked = self.policy(port).verification == Verification::AllowList;
+        let refused = checked && !self.admission.admits(source);
+        self.refused += u64::from(refused);
+        refused
+    }
+
+    /// Refuses `segment` from `source` with a RST, sent with the host's next packets.
+    pub(super) fn refuse(&mut self, segment: &TcpSegment, source: [u8; 4]) {
+        self.host.refuse(segment, source);
+    }
+
     /// The policy of listening port `port`.
     pub fn policy(&self, port: u16) -> PortPolicy {
         self.policies
@@ -492,11 +506,9 @@ impl Phone {
         if !syn || self.net.host.owner(segment.dst_port, remote).is_some() {
             return None;
         }
-        let policy = self.net.policy(segment.dst_port);
-        let checked = policy.verification == Verification::AllowList;
-        if checked && !self.net.admission.admits(packet.src) {
-            self.net.refused += 1;
-        } else if !self.net.transports.contains_key(&channel) {
+        if !self.net.refuses(segment.dst_port, packet.src)
+            && !self.net.transports.contains_key(&channel)
+        {
             return None;
         }
         Some((segment, packet.src))

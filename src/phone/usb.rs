@@ -26,14 +26,16 @@
 //! | card → anything else, or without an IP session | dropped (counted) |
 //!
 //! The forwarding takes precedence over a BIP channel listening on the same port. The
-//! gateway's admission check (module 50, [`super::link::Admission`]) does not apply to
-//! forwarded connections: the card's own server decides.
+//! gateway's allow-list (module 50, [`super::link::Admission`]) applies to forwarded
+//! connections as to BIP ones: a server it refuses gets a RST from the phone. A port
+//! checked by certificate is the card's own business here: the TLS endpoint is the card.
 
 use super::Phone;
 use crate::card::usb::{ADDRESS_OBJECT, USB_INTERFACE_TB};
 use crate::sim::{Message, NodeId, Payload};
 use crate::wire::atr::Atr;
 use crate::wire::ipv4::{address_text, Ipv4Packet};
+use crate::wire::tcp::TcpFlags;
 
 /// The phone's own address on the USB link: IPv4 link-local (RFC 3927), the card's
 /// gateway. It never appears in a forwarded packet.
@@ -134,15 +136,23 @@ impl Phone {
             return None;
         };
         let phone = self.net.address();
-        let link = self.usb.as_mut();
-        match (message.from, link) {
-            (NodeId::Network, Some(link)) => {
+        match (message.from, self.usb.is_some()) {
+            (NodeId::Network, true) => {
                 let phone = phone?;
                 let packet = Ipv4Packet::parse(bytes).ok()?;
                 let segment = packet.parse_tcp().ok()?;
                 if packet.dst != phone || !FORWARDED_PORTS.contains(&segment.dst_port) {
                     return None;
                 }
+                // The gateway's check applies to forwarded connections too: a server the
+                // allow-list refuses gets a RST from the phone and never reaches the card.
+                let opening =
+                    segment.flags.contains(TcpFlags::SYN) && !segment.flags.contains(TcpFlags::ACK);
+                if opening && self.net.refuses(segment.dst_port, packet.src) {
+                    self.net.refuse(&segment, packet.src);
+                    return Some(Vec::new());
+                }
+                let link = self.usb.as_mut()?;
                 let forwarded = hop(packet, segment, None, Some(link.card));
                 link.down += u64::from(forwarded.is_some());
                 Some(
@@ -152,7 +162,8 @@ impl Phone {
                         .collect(),
                 )
             }
-            (NodeId::Card, Some(link)) => {
+            (NodeId::Card, true) => {
+                let link = self.usb.as_mut()?;
                 let forwarded = Ipv4Packet::parse(bytes).ok().and_then(|packet| {
                     let segment = packet.parse_tcp().ok()?;
                     let ours =
@@ -176,7 +187,7 @@ impl Phone {
                 }
             }
             // A card without the USB link sends no IP; anything else goes its usual way.
-            (NodeId::Card, None) => Some(Vec::new()),
+            (NodeId::Card, false) => Some(Vec::new()),
             _ => None,
         }
     }

@@ -153,3 +153,17 @@ fn the_same_seed_gives_the_same_log_over_usb() {
     assert_eq!(digest(4), digest(4));
     assert_ne!(digest(4), digest(5));
 }
+
+#[test]
+fn the_gateway_allow_list_keeps_a_rogue_server_off_the_usb_card() {
+    let timeline = run(4, usb_card(), "rogue", "/index.html");
+    let world = timeline.head();
+    let session = &world.server().sessions().sessions()[0];
+    assert_eq!(
+        session.state,
+        SessionState::Failed("connection refused (RST)".into())
+    );
+    assert_eq!(world.phone().net().refused(), 1);
+    assert_eq!(world.phone().usb().unwrap().forwarded_down(), 0);
+    assert!(packets(&timeline, NodeId::Phone, NodeId::Card).is_empty());
+}
