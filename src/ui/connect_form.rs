@@ -3,6 +3,7 @@
 //! to the card at the cursor (patent steps S400–S500) and send `GET <path>`.
 
 use super::app::Dispatch;
+use super::checked_input::CheckedInput;
 use super::connect::{check_connect, ConnectField, ConnectForm};
 use super::dom;
 use super::model::{Action, ServerView, Shared};
@@ -35,39 +36,21 @@ fn text_field(
         ConnectField::Port => "port",
         ConnectField::Path => "path",
     };
-    let id = format!("connect-{name}");
-    let message_id = format!("{id}-message");
-    let oninput = {
-        let dispatch = dispatch.clone();
-        Callback::from(move |event: InputEvent| {
-            let input: HtmlInputElement = event.target_unchecked_into();
-            dispatch.dispatch(Action::EditConnect(field, input.value()));
-        })
-    };
-    let onkeydown = {
-        let dispatch = dispatch.clone();
-        Callback::from(move |event: KeyboardEvent| {
-            if event.key() == "Enter" {
-                event.prevent_default();
-                dispatch.dispatch(Action::Connect);
-            }
-        })
-    };
-    let numeric = (field == ConnectField::Port).then_some("numeric");
-    html! {
-        <div class={classes!("ota-field", format!("connect-{name}"))}>
-            <label for={id.clone()}>{ label.to_string() }</label>
-            <input id={id.clone()} type="text" data-test={id} value={value.to_string()}
-                inputmode={numeric} autocomplete="off" spellcheck="false" autocapitalize="off"
-                aria-invalid={error.is_some().to_string()} aria-describedby={message_id.clone()}
-                {oninput} {onkeydown} />
-            <p id={message_id.clone()} data-test={message_id}
-                class={classes!("ota-message", error.map_or("hint", |_| "error"))}
-                aria-live="polite">
-                { error.map_or_else(|| hint.to_string(), str::to_string) }
-            </p>
-        </div>
+    CheckedInput {
+        id: format!("connect-{name}"),
+        class: classes!("ota-field", format!("connect-{name}")),
+        label,
+        hint,
+        value,
+        error,
+        numeric: field == ConnectField::Port,
     }
+    .render(
+        dispatch,
+        "ota-message",
+        move |value| Action::EditConnect(field, value),
+        Action::Connect,
+    )
 }
 
 #[function_component(ConnectFormView)]

@@ -3,6 +3,7 @@
 //! Cut link cuts the link there.
 
 use super::app::Dispatch;
+use super::checked_input::CheckedInput;
 use super::model::{check_faults, Action, FaultField, FaultForm};
 use crate::net::ip::{Link, LinkFaults};
 use web_sys::HtmlInputElement;
@@ -59,39 +60,21 @@ pub fn link_faults(props: &LinkFaultsFormProps) -> Html {
     };
     let text_field = |field: FaultField| {
         let (name, label, hint) = field_words(field);
-        let id = format!("fault-{key}-{name}");
-        let message_id = format!("{id}-message");
-        let error = check.error(field);
-        let oninput = {
-            let dispatch = dispatch.clone();
-            Callback::from(move |event: InputEvent| {
-                let input: HtmlInputElement = event.target_unchecked_into();
-                dispatch.dispatch(Action::EditFault(link, field, input.value()));
-            })
-        };
-        let onkeydown = {
-            let dispatch = dispatch.clone();
-            Callback::from(move |event: KeyboardEvent| {
-                if event.key() == "Enter" {
-                    event.prevent_default();
-                    dispatch.dispatch(Action::ApplyFaults(link));
-                }
-            })
-        };
-        html! {
-            <div class="fault-field">
-                <label for={id.clone()}>{ label }</label>
-                <input id={id.clone()} data-test={id} type="text" inputmode="numeric"
-                    value={props.form.get(field).to_string()} autocomplete="off"
-                    aria-invalid={error.is_some().to_string()} aria-describedby={message_id.clone()}
-                    {oninput} {onkeydown} />
-                <p id={message_id.clone()} data-test={message_id}
-                    class={classes!("fault-message", error.map_or("hint", |_| "error"))}
-                    aria-live="polite">
-                    { error.unwrap_or(hint).to_string() }
-                </p>
-            </div>
+        CheckedInput {
+            id: format!("fault-{key}-{name}"),
+            class: classes!("fault-field"),
+            label,
+            hint,
+            value: props.form.get(field),
+            error: check.error(field),
+            numeric: true,
         }
+        .render(
+            &dispatch,
+            "fault-message",
+            move |value| Action::EditFault(link, field, value),
+            Action::ApplyFaults(link),
+        )
     };
     let on_partition = {
         let dispatch = dispatch.clone();

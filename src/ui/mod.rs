@@ -41,6 +41,7 @@
 mod apdu_box;
 mod app;
 mod card_panel;
+mod checked_input;
 pub mod connect;
 mod connect_form;
 mod controls;

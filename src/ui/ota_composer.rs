@@ -2,9 +2,9 @@
 //! each checked as it is typed ([`check_ota`]); Send has the server send it at the cursor.
 
 use super::app::Dispatch;
+use super::checked_input::CheckedInput;
 use super::dom;
 use super::model::{check_ota, Action, OtaField, OtaForm, TarChoice};
-use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -33,38 +33,21 @@ fn text_field(
         OtaField::Kid => "kid",
         OtaField::Data => "data",
     };
-    let id = format!("ota-{name}");
-    let message_id = format!("ota-{name}-message");
-    let oninput = {
-        let dispatch = dispatch.clone();
-        Callback::from(move |event: InputEvent| {
-            let input: HtmlInputElement = event.target_unchecked_into();
-            dispatch.dispatch(Action::EditOta(field, input.value()));
-        })
-    };
-    let onkeydown = {
-        let dispatch = dispatch.clone();
-        Callback::from(move |event: KeyboardEvent| {
-            if event.key() == "Enter" {
-                event.prevent_default();
-                dispatch.dispatch(Action::SendOta);
-            }
-        })
-    };
-    html! {
-        <div class={classes!("ota-field", wide.then_some("wide"))}>
-            <label for={id.clone()}>{ label.to_string() }</label>
-            <input id={id.clone()} type="text" data-test={id} value={value.to_string()}
-                autocomplete="off" spellcheck="false" autocapitalize="off"
-                aria-invalid={error.is_some().to_string()} aria-describedby={message_id.clone()}
-                {oninput} {onkeydown} />
-            <p id={message_id.clone()} data-test={message_id}
-                class={classes!("ota-message", error.map_or("hint", |_| "error"))}
-                aria-live="polite">
-                { error.map_or_else(|| hint.to_string(), str::to_string) }
-            </p>
-        </div>
+    CheckedInput {
+        id: format!("ota-{name}"),
+        class: classes!("ota-field", wide.then_some("wide")),
+        label,
+        hint,
+        value,
+        error,
+        numeric: false,
     }
+    .render(
+        dispatch,
+        "ota-message",
+        move |value| Action::EditOta(field, value),
+        Action::SendOta,
+    )
 }
 
 #[function_component(OtaComposer)]
