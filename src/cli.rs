@@ -1,6 +1,7 @@
 //! The native command line.
 
 use bipscope::card::{Card, Profile};
+use bipscope::sim::trace::Trace;
 use bipscope::sim::Scenario;
 use bipscope::wire::apdu::{CommandApdu, ResponseApdu};
 use bipscope::wire::ber_tlv::Tlv;
@@ -58,6 +59,10 @@ enum Command {
         /// Also print every event's decoded field tree.
         #[arg(long)]
         fields: bool,
+        /// Also write the events to this file as a trace (JSON: {"version":1,"events":[{step,
+        /// time_us, from, to, layer, summary, hex, caused_by}]}).
+        #[arg(long, value_name = "FILE.json")]
+        trace: Option<PathBuf>,
     },
     /// Compute MILENAGE (3GPP TS 35.206) for one subscriber and challenge: OPc, MAC-A (f1),
     /// MAC-S (f1*), RES (f2), CK (f3), IK (f4), AK (f5) and AK* (f5*).
@@ -121,7 +126,8 @@ pub fn main() -> ExitCode {
             scenario,
             json,
             fields,
-        } => run_command(seed, &scenario, json, fields),
+            trace,
+        } => run_command(seed, &scenario, json, fields, trace.as_deref()),
         Command::Milenage {
             k,
             op,
@@ -202,11 +208,28 @@ fn decode_command(text: &str, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run_command(seed: u64, scenario: &str, json: bool, fields: bool) -> ExitCode {
+fn run_command(
+    seed: u64,
+    scenario: &str,
+    json: bool,
+    fields: bool,
+    trace: Option<&Path>,
+) -> ExitCode {
     let Some(scenario) = Scenario::from_name(scenario) else {
         return bad_input(&format!("no scenario named {scenario:?}"));
     };
     let timeline = scenario.record(seed);
+    if let Some(path) = trace {
+        let written = serde_json::to_string(&Trace::of(timeline.log()))
+            .map_err(|e| e.to_string())
+            .and_then(|text| std::fs::write(path, text).map_err(|e| e.to_string()));
+        if let Err(error) = written {
+            return bad_input(&format!(
+                "cannot write the trace {}: {error}",
+                path.display()
+            ));
+        }
+    }
     for event in timeline.log() {
         if json {
             match serde_json::to_string(event) {

@@ -779,3 +779,43 @@ fn run_usb_uicc_scenario_reaches_the_card_over_tcp_without_bip() {
     );
     assert!(!text.contains("RECEIVE DATA"), "{text}");
 }
+
+#[test]
+fn run_writes_the_trace_it_prints() {
+    let dir = std::env::temp_dir().join(format!("bipscope-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("scws-get.json");
+    let output = bipscope(&[
+        "run",
+        "--scenario",
+        "scws-get",
+        "--trace",
+        path.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(trace["version"], 1);
+    let events = trace["events"].as_array().unwrap();
+    let printed = stdout(&output);
+    assert!(printed.contains(&format!("{} events, log digest", events.len())));
+    let syn = events
+        .iter()
+        .find(|e| e["summary"] == "TCP 49152 → 3516 [SYN]")
+        .unwrap();
+    assert_eq!(syn["layer"], "tcp");
+    assert_eq!(
+        (syn["from"].as_str(), syn["to"].as_str()),
+        (Some("server"), Some("network"))
+    );
+    assert!(syn["hex"].as_str().unwrap().starts_with("45"));
+    assert!(syn["time_us"].as_u64().unwrap() > 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn run_says_why_it_cannot_write_the_trace() {
+    let output = bipscope(&["run", "--trace", "/nonexistent-dir/trace.json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("cannot write the trace /nonexistent-dir/trace.json"));
+}

@@ -15,6 +15,7 @@ mod playback;
 mod scenario;
 mod time;
 mod timeline;
+pub mod trace;
 #[cfg(test)]
 mod usb_tests;
 mod world;
