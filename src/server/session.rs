@@ -23,7 +23,7 @@ use crate::net::{unix_time, PHONE_NUMBER};
 use crate::phone::link::GATEWAY_IDENTITY;
 use crate::sim::{Instant, Message, NodeId, Payload};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// What the user asks of a session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,8 +66,11 @@ pub struct Session {
     /// The phone's address and port, once known.
     pub remote: Option<Endpoint>,
     handle: Option<Handle>,
-    /// Bytes of `request.send` not yet taken by the connection (or by TLS).
-    unsent: usize,
+    /// Bytes to send not yet taken by the connection (or by TLS): `request.send`, then
+    /// whatever [`Sessions::write`] adds.
+    outbox: VecDeque<u8>,
+    /// Close once everything queued is out.
+    closing: bool,
     /// TLS, once the connection is up, on a secure session.
     tls: Option<TlsSession>,
     /// TLS records not yet taken by the connection.
@@ -175,7 +178,7 @@ impl Sessions {
     /// Starts a session: locate the phone first unless its address is known.
     pub fn connect(&mut self, now: Instant, request: ConnectRequest) -> Vec<Message> {
         let id = self.sessions.len() as u32 + 1;
-        let unsent = request.send.len();
+        let outbox = request.send.iter().copied().collect();
         let known = self.hosts.contains_key(&request.server);
         self.sessions.push(Session {
             id,
@@ -184,7 +187,8 @@ impl Sessions {
             received: Vec::new(),
             remote: None,
             handle: None,
-            unsent,
+            outbox,
+            closing: false,
             tls: None,
             ciphertext: Vec::new(),
             inbound: false,
@@ -208,16 +212,23 @@ impl Sessions {
         }
     }
 
+    /// Queues `bytes` on session `id`, sent once it is open (after what is queued).
+    pub fn write(&mut self, now: Instant, id: u32, bytes: &[u8]) -> Vec<Message> {
+        if let Some(session) = self.sessions.iter_mut().find(|s| s.id == id) {
+            session.outbox.extend(bytes);
+        }
+        self.pump(now)
+    }
+
+    /// Whether session `id` has sent everything queued.
+    pub fn all_sent(&self, id: u32) -> bool {
+        self.session(id).is_some_and(|s| s.outbox.is_empty())
+    }
+
     /// Closes session `id` (FIN after what is queued).
     pub fn close(&mut self, now: Instant, id: u32) -> Vec<Message> {
-        if let Some((host, handle)) = self.connection_of(id) {
-            if let Some(connection) = self
-                .hosts
-                .get_mut(&host)
-                .and_then(|h| h.connection_mut(handle))
-            {
-                connection.close();
-            }
+        if let Some(session) = self.sessions.iter_mut().find(|s| s.id == id) {
+            session.closing = true;
         }
         self.pump(now)
     }
@@ -281,11 +292,6 @@ impl Sessions {
         }
     }
 
-    fn connection_of(&self, id: u32) -> Option<(String, Handle)> {
-        let session = self.session(id)?;
-        Some((session.request.server.clone(), session.handle?))
-    }
-
     /// Feeds the connections, reads what they hold and reacts to their events, until
     /// nothing more happens; returns the packets and timers to send.
     fn pump(&mut self, now: Instant) -> Vec<Message> {
@@ -312,7 +318,8 @@ impl Sessions {
                             received: Vec::new(),
                             remote: Some(remote),
                             handle: Some(handle),
-                            unsent: 0,
+                            outbox: VecDeque::new(),
+                            closing: false,
                             tls: None,
                             ciphertext: Vec::new(),
                             inbound: true,
@@ -365,18 +372,27 @@ impl Sessions {
                 let Some(connection) = session.handle.and_then(|h| host.connection_mut(h)) else {
                     continue;
                 };
-                if session.unsent > 0 && session.state == SessionState::Open {
-                    let from = session.request.send.len() - session.unsent;
-                    match &mut session.tls {
-                        Some(tls) => {
-                            if tls.write(&session.request.send[from..]).is_ok() {
-                                session.unsent = 0;
-                            }
-                        }
-                        None => {
-                            session.unsent -= connection.write(&session.request.send[from..]);
-                        }
+                if !session.outbox.is_empty() && session.state == SessionState::Open {
+                    session.outbox.make_contiguous();
+                    let (pending, _) = session.outbox.as_slices();
+                    let taken = match &mut session.tls {
+                        Some(tls) => match tls.write(pending) {
+                            Ok(()) => pending.len(),
+                            Err(_) => 0,
+                        },
+                        None => connection.write(pending),
+                    };
+                    session.outbox.drain(..taken);
+                }
+                if session.closing && session.outbox.is_empty() {
+                    session.closing = false;
+                    if let Some(tls) = &mut session.tls {
+                        tls.close();
+                        session.ciphertext.extend(tls.take_outgoing());
                     }
+                    let taken = connection.write(&session.ciphertext);
+                    session.ciphertext.drain(..taken);
+                    connection.close();
                 }
                 let readable = connection.readable();
                 let incoming = connection.read(readable);
