@@ -27,6 +27,7 @@
 //! SMS-DELIVER-REPORT. A request given in full ([`OtaRequest`]) is sent as it is, even
 //! below the TAR's level, so one can watch the card refuse it.
 
+pub mod campaign;
 pub mod session;
 
 use crate::card::ota::TarTable;
@@ -157,6 +158,8 @@ pub struct Server {
     last_error: Option<String>,
     /// TCP sessions with the phone's gateway.
     sessions: session::Sessions,
+    /// The campaign under way or last run.
+    campaign: Option<campaign::CampaignRun>,
 }
 
 impl Default for Server {
@@ -187,6 +190,7 @@ impl Server {
             sent: Vec::new(),
             last_error: None,
             sessions: session::Sessions::default(),
+            campaign: None,
         }
     }
 
@@ -197,6 +201,11 @@ impl Server {
     /// The TCP sessions with the phone's gateway.
     pub fn sessions(&self) -> &session::Sessions {
         &self.sessions
+    }
+
+    /// The campaign under way or last run.
+    pub fn campaign(&self) -> Option<&campaign::CampaignRun> {
+        self.campaign.as_ref()
     }
 
     /// Every OTA message sent, oldest first.
@@ -492,7 +501,27 @@ impl OtaOutcome {
 
 impl Node for Server {
     fn handle(&mut self, now: Instant, message: &Message) -> Vec<Message> {
+        let mut out = self.react(now, message);
+        out.extend(self.advance_campaign(now));
+        out
+    }
+
+    fn status_line(&self) -> String {
+        let line = self.ota_status_line();
+        match &self.campaign {
+            Some(run) => format!("{line}; campaign {}: {}", run.campaign.name, run.progress()),
+            None => line,
+        }
+    }
+}
+
+impl Server {
+    /// What the server does with one message (the campaign moves on after it).
+    fn react(&mut self, now: Instant, message: &Message) -> Vec<Message> {
         match &message.payload {
+            Payload::Action(Action::ServerCampaign(campaign)) => {
+                self.start_campaign(now, campaign.clone())
+            }
             Payload::Action(Action::ServerConnect(request)) => {
                 self.sessions.connect(now, request.clone())
             }
@@ -530,7 +559,8 @@ impl Node for Server {
         }
     }
 
-    fn status_line(&self) -> String {
+    /// The status of the OTA side, for the lane.
+    fn ota_status_line(&self) -> String {
         if let Some(error) = &self.last_error {
             return format!("cannot send: {error}");
         }

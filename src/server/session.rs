@@ -161,6 +161,11 @@ impl Sessions {
         &self.sessions
     }
 
+    /// The phone's address as the push proxy gateway last gave it.
+    pub fn phone_address(&self) -> Option<[u8; 4]> {
+        self.phone_address
+    }
+
     /// The session `id`.
     pub fn session(&self, id: u32) -> Option<&Session> {
         self.sessions.iter().find(|s| s.id == id)

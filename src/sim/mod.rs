@@ -9,6 +9,8 @@
 
 #[cfg(test)]
 mod bip_tests;
+#[cfg(test)]
+mod campaign_tests;
 mod event;
 mod node;
 mod playback;

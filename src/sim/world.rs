@@ -5,6 +5,7 @@ use crate::card::Card;
 use crate::net::ip::{Link, LinkFaults};
 use crate::net::Network;
 use crate::phone::Phone;
+use crate::server::campaign::Campaign;
 use crate::server::session::ConnectRequest;
 use crate::server::{OtaRequest, Server};
 use rand_core::{RngCore, SeedableRng};
@@ -29,6 +30,8 @@ pub enum Action {
     ServerConnect(ConnectRequest),
     /// Have the server close its session with this number.
     ServerClose(u32),
+    /// Have the server run this campaign (patent steps S200–S600).
+    ServerCampaign(Campaign),
     /// Have the server reconfigure the phone's gateway by SMS (patent step S600): the
     /// settings in the SCWS administration format (`80` port, `82` secure, `84`
     /// verification).
@@ -47,6 +50,7 @@ impl Action {
             Action::ServerSendOta(_) => "Send OTA",
             Action::ServerConnect(_) => "Server connects",
             Action::ServerClose(_) => "Server closes",
+            Action::ServerCampaign(_) => "Run campaign",
             Action::ServerConfigureGateway(_) => "Configure gateway",
             Action::SetFaults { .. } => "Set link faults",
             Action::CutLink(_) => "Cut link",
@@ -60,6 +64,7 @@ impl Action {
             Action::ServerSendOta(_)
             | Action::ServerConnect(_)
             | Action::ServerClose(_)
+            | Action::ServerCampaign(_)
             | Action::ServerConfigureGateway(_) => NodeId::Server,
             Action::SetFaults { .. } | Action::CutLink(_) => NodeId::Network,
         }
