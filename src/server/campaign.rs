@@ -48,6 +48,29 @@ pub enum Step {
 }
 
 impl Step {
+    /// The patent step this step carries out, and the standards it uses, e.g. `S500 (RFC
+    /// 9112 over BIP: TS 102 223 §6.4.29–6.4.30)`.
+    pub fn patent_step(&self) -> &'static str {
+        match self {
+            Step::Ota { data } if data.first() == Some(&0xA1) => {
+                "S600 (OTA: TS 102 225 secured packet, TS 23.040 SMS; the card re-opens its channel)"
+            }
+            Step::Ota { .. } => {
+                "S200–S300 (OTA: TS 102 225 secured packet, TS 23.040 SMS; OPEN CHANNEL, TS 102 223 §6.4.27)"
+            }
+            Step::ConfigureGateway { .. } => {
+                "S600 (SMS with application port addressing, TS 23.040 §9.2.3.24.4)"
+            }
+            Step::Connect { .. } => {
+                "S400 (PO-TCP, OMA Push; TCP, RFC 9293; channel status event, TS 102 223 §7.5.11)"
+            }
+            Step::Put { .. } | Step::Get { .. } | Step::Delete { .. } => {
+                "S500 (HTTP, RFC 9112, over BIP: TS 102 223 §6.4.29–6.4.30, §7.5.10)"
+            }
+            Step::Close => "S500 (TCP FIN, RFC 9293; CLOSE CHANNEL, TS 102 223 §6.4.28)",
+        }
+    }
+
     /// E.g. `PUT /index.html (1048576 bytes)`.
     pub fn summary(&self) -> String {
         match self {
@@ -222,14 +245,22 @@ impl Server {
                 Progress::Wait => return out,
                 Progress::Done(words) => {
                     if let Some(run) = &mut self.campaign {
-                        run.journal.push(format!("{}: {words}", current.summary()));
+                        run.journal.push(format!(
+                            "{}: {words} — {}",
+                            current.summary(),
+                            current.patent_step()
+                        ));
                         run.state = CampaignState::Running { step: step + 1 };
                         run.waiting = Waiting::Start;
                     }
                 }
                 Progress::Failed(why) => {
                     if let Some(run) = &mut self.campaign {
-                        run.journal.push(format!("{}: {why}", current.summary()));
+                        run.journal.push(format!(
+                            "{}: {why} — {}",
+                            current.summary(),
+                            current.patent_step()
+                        ));
                         run.state = CampaignState::Failed { step, why };
                     }
                     return out;

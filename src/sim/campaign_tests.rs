@@ -50,11 +50,17 @@ fn a_campaign_wakes_the_card_connects_and_reads_two_pages_on_one_connection() {
     assert_eq!(run.state, CampaignState::Done, "{:?}", run.journal);
     assert_eq!(run.journal.len(), 5);
     assert!(
-        run.journal[0].ends_with("PoR 00, results B0 01 00"),
+        run.journal[0].contains("PoR 00, results B0 01 00 — S200–S300"),
         "{}",
         run.journal[0]
     );
+    assert!(
+        run.journal[1].contains("connected — S400"),
+        "{}",
+        run.journal[1]
+    );
     assert!(run.journal[2].starts_with("GET /index.html: answered 200"));
+    assert!(run.journal[2].contains("— S500"), "{}", run.journal[2]);
     // One connection for both GETs.
     assert_eq!(timeline.head().server().sessions().sessions().len(), 1);
 }
