@@ -47,7 +47,7 @@
 //! TCP LISTEN state (§6.4.28); the engine uses 1 so that the SCWS keeps listening for the
 //! next server. Events for a channel not in the table are acknowledged and ignored.
 
-use super::http::{AdminClient, Exchange, Lookup, Output, Responder};
+use super::http::{AdminClient, Exchange, Output, Responder, Site};
 use super::toolkit::{Completed, Refused, Toolkit};
 use super::Card;
 use crate::wire::cat::{
@@ -99,10 +99,18 @@ impl Service {
         }
     }
 
-    fn receive(&mut self, data: &[u8], lookup: Lookup) -> Output {
+    fn receive(&mut self, data: &[u8], site: &mut dyn Site) -> Output {
         match self {
-            Service::Scws(responder) => responder.receive(data, lookup),
+            Service::Scws(responder) => responder.receive(data, site),
             Service::Admin(client) => client.receive(data),
+        }
+    }
+
+    /// The connection is gone: the SCWS forgets a request cut short (an upload's
+    /// partial body was never stored, so nothing is to free).
+    fn disconnected(&mut self) {
+        if let Service::Scws(responder) = self {
+            *responder = Responder::new();
         }
     }
 
@@ -213,6 +221,7 @@ impl Channel {
         {
             self.state = ChannelState::Closed;
             self.rx_waiting = 0;
+            self.service.disconnected();
             self.queue.clear();
             self.queue_close();
             return;
@@ -334,7 +343,7 @@ impl Bip {
     }
 
     /// Applies the TERMINAL RESPONSE to a BIP command.
-    fn completed(&mut self, done: &Completed, lookup: Lookup) {
+    fn completed(&mut self, done: &Completed, site: &mut dyn Site) {
         let command = &done.command;
         let response = &done.response;
         match command.details().command_type {
@@ -342,7 +351,7 @@ impl Bip {
             CommandType::GET_CHANNEL_STATUS if response.result().general.is_performed() => {
                 self.statuses(&response.channel_statuses())
             }
-            _ => self.channel_completed(command, response, lookup),
+            _ => self.channel_completed(command, response, site),
         }
     }
 
@@ -409,7 +418,7 @@ impl Bip {
         &mut self,
         command: &ProactiveCommand,
         response: &TerminalResponse,
-        lookup: Lookup,
+        site: &mut dyn Site,
     ) {
         let Some(id) = command.devices().destination.channel_id() else {
             return;
@@ -433,7 +442,7 @@ impl Bip {
             Intention::Receive if performed => {
                 channel.data_available(response.channel_data_length().unwrap_or(0));
                 let data = response.channel_data().unwrap_or_default();
-                let output = channel.service.receive(data, lookup);
+                let output = channel.service.receive(data, site);
                 channel.queue_output(output, &mut self.notes);
             }
             Intention::Receive => channel.rx_waiting = 0,
@@ -545,10 +554,15 @@ impl Card {
         toolkit.raise(event_list(toolkit.next_number())).ok();
     }
 
-    /// A completed proactive command, for the engine.
+    /// A completed proactive command, for the engine. If the power went while the
+    /// SCWS stored content, the session is lost with it.
     pub(super) fn bip_completed(&mut self, done: &Completed) {
         let mut bip = std::mem::take(&mut self.session.bip);
-        bip.completed(done, &|path| self.scws_resource(path));
+        bip.completed(done, self);
+        if !self.powered {
+            self.session = super::Session::new();
+            return;
+        }
         bip.pump(&mut self.session.toolkit);
         self.session.bip = bip;
     }

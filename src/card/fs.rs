@@ -163,6 +163,9 @@ impl File {
 struct Node {
     file: File,
     parent: Option<FileRef>,
+    /// Deleted ([`FileTree::remove`]): no longer listed, its place free for the next
+    /// file added.
+    removed: bool,
 }
 
 /// Every file of the card.
@@ -190,18 +193,39 @@ impl FileTree {
             nodes: vec![Node {
                 file: mf,
                 parent: None,
+                removed: false,
             }],
         }
     }
 
-    /// Adds `file` below the DF `parent`.
+    /// Adds `file` below the DF `parent`, in the place of a removed file if there is
+    /// one.
     pub fn add(&mut self, parent: FileRef, file: File) -> FileRef {
-        let index = FileRef(u16::try_from(self.nodes.len()).unwrap_or(u16::MAX));
-        self.nodes.push(Node {
+        let node = Node {
             file,
             parent: Some(parent),
-        });
-        index
+            removed: false,
+        };
+        match self.nodes.iter().position(|n| n.removed) {
+            Some(free) => {
+                self.nodes[free] = node;
+                FileRef(u16::try_from(free).unwrap_or(u16::MAX))
+            }
+            None => {
+                self.nodes.push(node);
+                FileRef(u16::try_from(self.nodes.len() - 1).unwrap_or(u16::MAX))
+            }
+        }
+    }
+
+    /// Deletes the working EF `at` from the tree (its data is the store's to free). DFs
+    /// and the MF are not removed.
+    pub fn remove(&mut self, at: FileRef) {
+        if let Some(node) = self.nodes.get_mut(usize::from(at.0)) {
+            if !node.file.is_df() {
+                node.removed = true;
+            }
+        }
     }
 
     /// The file at `at` (every `FileRef` this tree hands out is valid).
@@ -214,11 +238,12 @@ impl FileTree {
         self.node(at).parent
     }
 
-    /// Every file, in the order added.
+    /// Every file, in the order added (a file added in a removed one's place takes its
+    /// position).
     pub fn iter(&self) -> impl Iterator<Item = (FileRef, &File)> {
         (0..self.nodes.len()).filter_map(|i| {
             let at = FileRef(u16::try_from(i).ok()?);
-            Some((at, self.file(at)))
+            (!self.node(at).removed).then(|| (at, self.file(at)))
         })
     }
 
@@ -420,6 +445,20 @@ mod tests {
         assert_eq!(tree.named(&[0xA0, 0x00, 0x00, 0x00, 0x87]), vec![adf]);
         assert_eq!(tree.at_path(&[0x7FF0, 0x6F07]), Some(imsi));
         assert_eq!(tree.path(imsi), vec![0x7FF0, 0x6F07]);
+    }
+
+    #[test]
+    fn a_removed_ef_is_unlisted_and_its_place_reused() {
+        let (mut tree, adf, imsi) = tree();
+        tree.remove(imsi);
+        assert_eq!(tree.child(adf, 0x6F07), None);
+        assert_eq!(tree.children(adf).count(), 0);
+        tree.remove(adf);
+        assert_eq!(tree.named(&[0xA0]), vec![adf], "a DF is not removed");
+        let ad = tree.add(adf, ef(0x6FAD, "EF.AD", None));
+        assert_eq!(ad, imsi);
+        assert_eq!(tree.child(adf, 0x6FAD), Some(ad));
+        assert_eq!(tree.iter().count(), 4);
     }
 
     #[test]

@@ -31,7 +31,8 @@ pub const ADF_USIM_ID: u16 = 0x7FF0;
 /// EF.ARR record numbers of the rules below, named as TS 31.102 tables name access
 /// conditions (read, then update).
 const DF_ADM: u8 = 1;
-const ALW_ADM: u8 = 2;
+/// Read always, update with ADM1: the rule of the SCWS files too.
+pub(crate) const ALW_ADM: u8 = 2;
 const ALW_NEV: u8 = 3;
 const PIN_ADM: u8 = 4;
 const PIN_PIN: u8 = 5;
@@ -108,9 +109,16 @@ pub fn personalise(profile: &Profile) -> (FileTree, Vec<(Slot, Vec<u8>)>) {
     let scws_df = named_df(scws::DF_ID, "DF.SCWS", DfKind::Df, &profile.scws.aid.0);
     let scws_df = card.tree.add(mf, scws_df);
     let resources = profile.scws.resources.iter().zip(scws::RESOURCE_IDS);
-    let index = resources.clone().map(|(r, fid)| scws::index_record(r, fid));
+    let mut index: Vec<Vec<u8>> = resources
+        .clone()
+        .map(|(r, fid)| scws::index_record(&r.path, &r.content_type, fid))
+        .collect();
+    index.resize(index.len().max(scws::MIN_INDEX_RECORDS), Vec::new());
+    for record in &mut index {
+        record.resize(scws::INDEX_RECORD_LEN, 0xFF);
+    }
     let index_ef = (scws::INDEX_ID, "EF.SCWS_INDEX", None, ALW_ADM);
-    card.ef(scws_df, index_ef, Content::LinearFixed(index.collect()));
+    card.ef(scws_df, index_ef, Content::LinearFixed(index));
     for (resource, fid) in resources {
         let content = Content::Transparent(resource.content.as_bytes().to_vec());
         card.ef(scws_df, (fid, &resource.path, None, ALW_ADM), content);

@@ -311,7 +311,23 @@ pub struct Scws {
     pub aid: Aid,
     /// The application label in EF.DIR.
     pub label: String,
+    /// Bytes of content the SCWS area holds, all resources together. A replacement
+    /// needs room for the old and the new content at once (see
+    /// [`crate::card::scws`]).
+    #[serde(default = "Scws::default_capacity")]
+    pub capacity: usize,
     pub resources: Vec<Resource>,
+}
+
+impl Scws {
+    /// 3 MiB: a 1 MiB resource can be replaced while 1 MiB more is served.
+    pub const DEFAULT_CAPACITY: usize = 3 << 20;
+    /// The most a profile may give the SCWS area.
+    pub const MAX_CAPACITY: usize = 64 << 20;
+
+    fn default_capacity() -> usize {
+        Scws::DEFAULT_CAPACITY
+    }
 }
 
 /// One resource the SCWS serves.
@@ -360,7 +376,7 @@ impl std::error::Error for ProfileError {}
 
 /// Longest application label and SCWS path or media type this card stores (they go in
 /// records of at most 255 bytes).
-const MAX_TEXT: usize = 64;
+pub const MAX_TEXT: usize = 64;
 
 /// Largest SCWS resource: READ BINARY addresses 15 bits of offset (TS 102 221 §11.1.3).
 pub const MAX_RESOURCE: usize = 0x7FFF;
@@ -608,6 +624,17 @@ impl Profile {
             return Err(ProfileError::Invalid {
                 field: "scws.resources".into(),
                 problem: format!("{} resources: 1 to {MAX_RESOURCES}", resources.len()),
+            });
+        }
+        let content: usize = resources.iter().map(|r| r.content.len()).sum();
+        if self.scws.capacity < content || self.scws.capacity > Scws::MAX_CAPACITY {
+            return Err(ProfileError::Invalid {
+                field: "scws.capacity".into(),
+                problem: format!(
+                    "{} bytes: from the {content} bytes of the resources to {}",
+                    self.scws.capacity,
+                    Scws::MAX_CAPACITY
+                ),
             });
         }
         let mut paths = BTreeSet::new();
@@ -962,6 +989,11 @@ mod tests {
                 "path = \"/style.css\"",
                 "path = \"style.css\"",
                 "scws.resources[2].path",
+            ),
+            (
+                "capacity = 3145728",
+                "capacity = 10",
+                "scws.capacity: 10 bytes",
             ),
         ];
         for (find, replace, expected) in cases {

@@ -27,10 +27,18 @@
 //! power-on. Whatever the cut point, after the next power-on every object of a
 //! transaction is wholly old (cut before the mark) or wholly new (cut after it).
 //!
+//! An object whose image becomes empty is freed: it no longer takes room, and reads as
+//! empty ([`Transaction::free`]).
+//!
+//! Each home image is shared (`Arc`), so cloning a store — the world is cloned every few
+//! steps for its timeline — copies pointers, not megabytes of SCWS content; a commit
+//! copies only the images it changes.
+//!
 //! To add an object kind, add a [`Slot`] variant and implement [`Stored`] for its value.
 
 use crate::card::fs::FileRef;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Bytes per programmed block of non-volatile memory.
 pub const BLOCK_SIZE: usize = 64;
@@ -91,6 +99,11 @@ impl Transaction {
     pub fn put<T: Stored>(self, slot: Slot, value: &T) -> Transaction {
         self.put_bytes(slot, value.encode())
     }
+
+    /// Frees `slot`: its object is deleted when the transaction commits.
+    pub fn free(self, slot: Slot) -> Transaction {
+        self.put_bytes(slot, Vec::new())
+    }
 }
 
 /// One journal record: the new contents of one block of one object, and the object's new
@@ -104,9 +117,14 @@ struct JournalBlock {
 }
 
 impl JournalBlock {
-    /// Programs this block into the home image of its object.
-    fn apply(&self, home: &mut BTreeMap<Slot, Vec<u8>>) {
-        let image = home.entry(self.slot).or_default();
+    /// Programs this block into the home image of its object; a new length of zero
+    /// frees the object.
+    fn apply(&self, home: &mut BTreeMap<Slot, Arc<Vec<u8>>>) {
+        if self.len == 0 {
+            home.remove(&self.slot);
+            return;
+        }
+        let image = Arc::make_mut(home.entry(self.slot).or_default());
         // Erased memory reads FF.
         image.resize(self.len, 0xFF);
         if let Some(target) = image.get_mut(self.offset..self.offset + self.bytes.len()) {
@@ -125,7 +143,7 @@ struct Journal {
 /// The card's non-volatile memory behind its journal.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Store {
-    home: BTreeMap<Slot, Vec<u8>>,
+    home: BTreeMap<Slot, Arc<Vec<u8>>>,
     journal: Journal,
     /// Storage writes still allowed before the power is cut; `None`: no cut planned.
     writes_before_cut: Option<u64>,
@@ -138,14 +156,17 @@ impl Store {
     /// journal).
     pub fn personalised(objects: impl IntoIterator<Item = (Slot, Vec<u8>)>) -> Store {
         Store {
-            home: objects.into_iter().collect(),
+            home: objects
+                .into_iter()
+                .map(|(slot, bytes)| (slot, Arc::new(bytes)))
+                .collect(),
             ..Store::default()
         }
     }
 
     /// The committed image of `slot` (empty when there is no such object).
     pub fn bytes(&self, slot: Slot) -> &[u8] {
-        self.home.get(&slot).map_or(&[], Vec::as_slice)
+        self.home.get(&slot).map_or(&[], |image| image.as_slice())
     }
 
     /// The committed value of `slot`, if it holds one.
@@ -352,6 +373,35 @@ mod tests {
             .commit(Transaction::new().put_bytes(SLOT, vec![1, 2, 5]))
             .unwrap();
         assert_eq!(store.bytes(SLOT), [1, 2, 5]);
+    }
+
+    #[test]
+    fn freeing_an_object_deletes_it_and_a_cut_before_the_mark_keeps_it() {
+        let (store, completed) = {
+            let mut store = store_with(&[4; 100]);
+            store.cut_power_after_writes(1);
+            let done = store.commit(Transaction::new().free(SLOT)).is_ok();
+            store.recover().unwrap();
+            (store, done)
+        };
+        assert!(!completed);
+        assert_eq!(store.bytes(SLOT), [4; 100]);
+        let mut store = store_with(&[4; 100]);
+        store.commit(Transaction::new().free(SLOT)).unwrap();
+        assert!(store.bytes(SLOT).is_empty());
+        assert!(!store.home.contains_key(&SLOT));
+    }
+
+    #[test]
+    fn a_clone_shares_images_until_one_side_commits() {
+        let mut store = store_with(&[1; 1000]);
+        let snapshot = store.clone();
+        assert!(Arc::ptr_eq(&store.home[&SLOT], &snapshot.home[&SLOT]));
+        store
+            .commit(Transaction::new().put_bytes(SLOT, vec![2; 1000]))
+            .unwrap();
+        assert_eq!(snapshot.bytes(SLOT), [1; 1000]);
+        assert_eq!(store.bytes(SLOT), [2; 1000]);
     }
 
     #[test]

@@ -28,7 +28,7 @@
 //! as no one listens there), the card's own outgoing connections (client mode), and
 //! DHCP / ARP on the link.
 
-use super::http::{Exchange, Lookup, Responder};
+use super::http::{Exchange, Responder, Site};
 use super::Card;
 use crate::net::host::{Handle, Host, HostEvent};
 use crate::net::tcp::{Config, ConnectionEvent};
@@ -153,7 +153,7 @@ impl UsbIp {
 
     /// An IPv4 packet from the phone or the host's timer; returns the packets to the
     /// phone and the next timer.
-    fn handle(&mut self, now: Instant, payload: &Payload, lookup: Lookup) -> Vec<Message> {
+    fn handle(&mut self, now: Instant, payload: &Payload, site: &mut dyn Site) -> Vec<Message> {
         match payload {
             Payload::Ip(packet) => self.host.receive(now, packet),
             Payload::Timer(at) => self.host.on_timer(now, *at),
@@ -175,7 +175,7 @@ impl UsbIp {
                 _ => {}
             }
         }
-        self.serve(lookup);
+        self.serve(site);
         let out = self
             .host
             .transmit(now)
@@ -198,14 +198,14 @@ impl UsbIp {
 
     /// Answers what each connection received, and moves waiting response bytes into its
     /// send buffer; a connection with nothing left to send that should close closes.
-    fn serve(&mut self, lookup: Lookup) {
+    fn serve(&mut self, site: &mut dyn Site) {
         for (handle, served) in &mut self.served {
             let Some(connection) = self.host.connection_mut(*handle) else {
                 continue;
             };
             if connection.readable() > 0 {
                 let request = connection.read(connection.readable());
-                let output = served.responder.receive(&request, lookup);
+                let output = served.responder.receive(&request, site);
                 served.unsent.extend(output.data);
                 served.closing |= output.close;
                 self.answered += output.exchanges.len() as u64;
@@ -258,7 +258,7 @@ impl Card {
         let Some(mut usb) = self.session.usb.take() else {
             return Vec::new();
         };
-        let out = usb.handle(now, payload, &|path| self.scws_resource(path));
+        let out = usb.handle(now, payload, self);
         self.session.usb = Some(usb);
         out
     }

@@ -5,14 +5,14 @@ use super::{Action, Layer, NodeId, Scenario, Timeline};
 use crate::net::ip::{Link, LinkFaults};
 use crate::server::session::{ConnectRequest, SessionState};
 
-const STEP_LIMIT: usize = 200_000;
+pub(super) const STEP_LIMIT: usize = 200_000;
 
-fn get(path: &str) -> Vec<u8> {
+pub(super) fn get(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: 192.0.2.10:3516\r\nConnection: close\r\n\r\n")
         .into_bytes()
 }
 
-fn connect(server: &str, send: Vec<u8>) -> Action {
+pub(super) fn connect(server: &str, send: Vec<u8>) -> Action {
     Action::ServerConnect(ConnectRequest {
         server: server.to_string(),
         port: 3516,
@@ -22,7 +22,7 @@ fn connect(server: &str, send: Vec<u8>) -> Action {
 }
 
 /// The same over TLS, to the secure port the card listens on after `secure_start`.
-fn connect_secure(server: &str, send: Vec<u8>) -> Action {
+pub(super) fn connect_secure(server: &str, send: Vec<u8>) -> Action {
     Action::ServerConnect(ConnectRequest {
         server: server.to_string(),
         port: 4116,
@@ -32,7 +32,7 @@ fn connect_secure(server: &str, send: Vec<u8>) -> Action {
 }
 
 /// The card listening (scenario `scws-start`), then `actions`, run until nothing is left.
-fn run(seed: u64, actions: Vec<Action>) -> Timeline {
+pub(super) fn run(seed: u64, actions: Vec<Action>) -> Timeline {
     let mut timeline = Scenario::ScwsStart.record(seed);
     for action in actions {
         timeline.act(action);
@@ -55,7 +55,7 @@ fn messages_to_card(timeline: &Timeline) -> usize {
 }
 
 /// The HTTP response's body, after the blank line.
-fn body(response: &[u8]) -> &[u8] {
+pub(super) fn body(response: &[u8]) -> &[u8] {
     let end = response
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -313,7 +313,7 @@ fn a_cut_radio_ends_the_ip_session_and_the_card_hears_link_dropped() {
 }
 
 /// The card listening on 4116 as well (a second SCWS start, port 4116), then `actions`.
-fn run_secure(seed: u64, actions: Vec<Action>) -> (Timeline, usize) {
+pub(super) fn run_secure(seed: u64, actions: Vec<Action>) -> (Timeline, usize) {
     let mut timeline = Scenario::ScwsStart.record(seed);
     let start = timeline.head().server().request(
         crate::server::SCWS_ADMIN_TAR,
@@ -433,6 +433,9 @@ fn a_bulk_upload_is_paced_by_the_card_and_fills_each_receive_data() {
         }
     }
     assert_eq!(received, request);
+    // The upload became a resource (PUT is served, see src/sim/admin_tests.rs).
+    let stored = timeline.head().card().scws_resource("/upload.bin").unwrap();
+    assert_eq!(stored.body, request[head..]);
     let per_command = received.len() as f64 / f64::from(receive_data);
     let maximum = crate::phone::bip::MAX_RECEIVE_CHUNK as f64;
     assert!(

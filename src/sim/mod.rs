@@ -8,6 +8,8 @@
 //! steps away ([`Timeline::state_at`]).
 
 #[cfg(test)]
+mod admin_tests;
+#[cfg(test)]
 mod bip_tests;
 #[cfg(test)]
 mod campaign_tests;

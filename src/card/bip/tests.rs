@@ -281,7 +281,7 @@ fn sent_data(card: &mut Card, status: String) -> Vec<u8> {
 }
 
 #[test]
-fn other_methods_get_405_with_allow() {
+fn a_put_on_the_channel_replaces_the_resource_and_others_get_405() {
     let mut card = server_card(1400);
     let status = request(
         &mut card,
@@ -289,7 +289,16 @@ fn other_methods_get_405_with_allow() {
     );
     assert_eq!(
         sent_data(&mut card, status),
-        b"HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Length: 0\r\n\r\n"
+        b"HTTP/1.1 204 No Content\r\n\r\n"
+    );
+    let page = card.scws_resource("/index.html").unwrap();
+    assert_eq!(page.body, b"hi");
+    assert_eq!(page.content_type, "application/octet-stream");
+    let status = request(&mut card, b"PATCH /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(
+        sent_data(&mut card, status),
+        b"HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, PUT, POST, DELETE\r\n\
+          Content-Length: 0\r\n\r\n"
     );
 }
 
