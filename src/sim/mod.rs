@@ -10,6 +10,8 @@
 #[cfg(test)]
 mod bip_tests;
 #[cfg(test)]
+mod browser_tests;
+#[cfg(test)]
 mod campaign_tests;
 mod event;
 mod node;
