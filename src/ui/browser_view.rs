@@ -1,8 +1,11 @@
 //! The phone's browser inside the phone frame: an address bar (`http://127.0.0.1:3516`
 //! and an editable path; Enter or Go fetches it at the cursor), a status line, and the
 //! page the card served, as it stands at the cursor's step, in a sandboxed `<iframe>`
-//! (`sandbox=""`: no scripts, no same-origin, no forms, no navigation). Linked style
-//! sheets and images are not fetched: the page shows unstyled.
+//! (`sandbox=""`: no scripts, no same-origin, no forms, no pop-ups). Linked style
+//! sheets and images are not fetched: the page shows unstyled. Links are not followed:
+//! a `<base href="http://127.0.0.1:3516/" target="_blank">` put after the doctype makes
+//! them name the card's addresses and open a new window, which the sandbox forbids, so
+//! the frame never loads anything but what the card served.
 
 use super::app::Dispatch;
 use super::checked_input::CheckedInput;
@@ -30,8 +33,24 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// The document the frame shows for `response`: an HTML body as it is, plain text in
-/// `<pre>`, anything else described in words.
+/// What the frame puts before an HTML page's content (after its doctype).
+const LINK_BASE: &str = "<base href=\"http://127.0.0.1:3516/\" target=\"_blank\">";
+
+/// An HTML page with [`LINK_BASE`] after its doctype (or first, without one).
+fn with_link_base(page: &str) -> String {
+    let doctype = page
+        .get(..9)
+        .is_some_and(|start| start.eq_ignore_ascii_case("<!doctype"));
+    let at = if doctype {
+        page.find('>').map_or(0, |end| end + 1)
+    } else {
+        0
+    };
+    format!("{}{LINK_BASE}{}", &page[..at], &page[at..])
+}
+
+/// The document the frame shows for `response`: an HTML body as the card served it
+/// (with [`LINK_BASE`]), plain text in `<pre>`, anything else described in words.
 fn document(response: &Response) -> String {
     let media = response
         .content_type
@@ -41,7 +60,7 @@ fn document(response: &Response) -> String {
         .unwrap_or_default();
     let text = String::from_utf8_lossy(&response.body);
     match media.as_str() {
-        "text/html" | "application/xhtml+xml" => text.into_owned(),
+        "text/html" | "application/xhtml+xml" => with_link_base(&text),
         m if m.starts_with("text/") || m.is_empty() => {
             format!(
                 "<pre style=\"white-space:pre-wrap\">{}</pre>",
@@ -75,7 +94,7 @@ pub fn browser_view(props: &BrowserViewProps) -> Html {
         let dispatch = dispatch.clone();
         Callback::from(move |_: MouseEvent| dispatch.dispatch(Action::Browse))
     };
-    let hint = format!("http://{SCWS_HOST} and this path; Enter or Go fetches it here");
+    let hint = format!("http://{SCWS_HOST} + this path; Enter or Go");
     let address = CheckedInput {
         id: "browser-path".to_string(),
         class: classes!("ota-field", "browser-path"),
