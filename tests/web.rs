@@ -15,8 +15,8 @@ use bipscope::ui::connect::{
     check_connect, http_get, request_line, Body, ConnectField, ConnectForm, HttpView,
 };
 use bipscope::ui::model::{
-    apply, check_apdu, check_faults, check_ota, Action, ApduCheck, Causality, FaultField,
-    FaultForm, FieldPos, Hover, Model, OtaField, OtaForm, SideTab,
+    apply, check_apdu, check_browser_path, check_faults, check_ota, Action, ApduCheck, Causality,
+    FaultField, FaultForm, FieldPos, Hover, Model, OtaField, OtaForm, SideTab,
 };
 use bipscope::wire::status::StatusWord;
 use bipscope::wire::Field;
@@ -2460,4 +2460,113 @@ async fn the_connect_form_validates_inline_is_labelled_and_submits_on_enter() {
     );
     assert_eq!(app.text("[data-test=session-secure]"), "TLS");
     assert!(app.count("g.arrow") > 0, "the action is shown");
+}
+
+// ---------- the phone's browser ----------
+
+#[wasm_bindgen_test]
+async fn the_phone_browser_shows_the_cards_page_in_a_sandboxed_frame_after_scws_start() {
+    let app = Mounted::new().await;
+    app.pick_scenario(Scenario::ScwsStart).await;
+    app.open_tab("phone").await;
+    app.step_to_end().await;
+    assert!(app.query("[data-test=browser-empty]").is_some());
+    let steps_before = app.count("g.arrow");
+
+    app.type_into("[data-test=browser-path]", "/index.html")
+        .await;
+    assert!(!app.disabled("[data-test=browser-go]"));
+    app.click("[data-test=browser-go]").await;
+    until(20_000, "the page in the frame", || {
+        app.query("[data-test=browser-frame]").is_some()
+    })
+    .await;
+    let frame = app.get("[data-test=browser-frame]");
+    // Sandboxed with every restriction: no scripts, no same-origin.
+    assert_eq!(frame.get_attribute("sandbox").as_deref(), Some(""));
+    let page = scenario_end(Scenario::ScwsStart)
+        .card()
+        .scws_resource("/index.html")
+        .unwrap();
+    let srcdoc = frame.get_attribute("srcdoc").unwrap();
+    // The page as the card served it, links kept from loading anything (a base that
+    // opens them in a window the sandbox forbids).
+    let base = r#"<base href="http://127.0.0.1:3516/" target="_blank">"#;
+    assert!(
+        srcdoc.starts_with(&format!("<!DOCTYPE html>{base}")),
+        "{srcdoc}"
+    );
+    assert_eq!(
+        srcdoc.replacen(base, "", 1).as_bytes(),
+        page.body,
+        "the page as the card served it"
+    );
+    assert!(srcdoc.contains("<title>Welcome</title>"), "{srcdoc}");
+    let status = app.text("[data-test=browser-status]");
+    assert!(
+        status.contains("http://127.0.0.1:3516/index.html"),
+        "{status}"
+    );
+    assert!(
+        status.contains(&format!(
+            "200 OK · text/html; charset=utf-8 · {} bytes",
+            page.body.len()
+        )),
+        "{status}"
+    );
+    // The run went on to the card's CLOSE CHANNEL, over BIP only.
+    assert!(app.count("g.arrow") > steps_before);
+
+    // One step back the card has not closed yet: the page is still loading there.
+    app.click("[data-test=back]").await;
+    assert!(app.query("[data-test=browser-frame]").is_none());
+    assert!(app.text("[data-test=browser-status]").contains("loading"));
+}
+
+#[wasm_bindgen_test]
+async fn the_phone_browser_says_when_the_cards_web_server_is_not_listening() {
+    let app = Mounted::new().await;
+    app.open_tab("phone").await;
+    app.step_to_end().await;
+    app.type_into("[data-test=browser-path]", "/a b").await;
+    assert!(app.disabled("[data-test=browser-go]"));
+    assert!(app
+        .text("[data-test=browser-path-message]")
+        .contains("percent-encoded"));
+
+    app.type_into("[data-test=browser-path]", "readme.txt")
+        .await;
+    key(&app.get("[data-test=browser-path]"), "Enter").await;
+    until(5_000, "the browser's error", || {
+        app.query("[data-test=browser-error]").is_some()
+    })
+    .await;
+    assert_eq!(
+        app.text("[data-test=browser-error]"),
+        "Cannot open http://127.0.0.1:3516/readme.txt: the card's web server is not listening."
+    );
+    assert!(app.query("[data-test=browser-frame]").is_none());
+}
+
+#[wasm_bindgen_test]
+fn model_checks_the_browser_path_and_browses_through_the_playback() {
+    assert_eq!(check_browser_path("").as_deref(), Ok("/"));
+    assert_eq!(
+        check_browser_path("index.html").as_deref(),
+        Ok("/index.html")
+    );
+    assert!(check_browser_path("/é").is_err());
+
+    let mut model = Model::new(SEED);
+    apply(&mut model, Action::PickScenario(Scenario::ScwsStart));
+    model.playback.seek(usize::MAX);
+    assert!(apply(
+        &mut model,
+        Action::EditBrowserPath("/nothing".into())
+    ));
+    assert!(apply(&mut model, Action::Browse));
+    let page = model.phone.page.clone().expect("a visit");
+    assert_eq!(page.response().map(|r| r.status), Some(404));
+    assert_eq!(model.phone.visits, 1);
+    assert_eq!(model.phone.browser_path, "/nothing");
 }

@@ -20,8 +20,11 @@
 //! | FIN from the peer | `PeerClosed` |
 //! | RST, retransmissions exhausted, IP session lost | `Reset` (or `ConnectFailed` before the link was up) |
 //! | session initiation request (PO-TCP wake-up) | the phone activates a PDP context if it has none |
+//! | the user browses the card's web server ([`super::browser`]) | a local connection to the channel listening on 3516: no IP packet, no PDP context, no admission check; `Send` goes to the browser, `Close` ends its visit; an IP session that changes leaves it alone |
 
-use super::gateway::{ConnectFailure, LinkState, Mode, NetIndication, NetRequest, Protocol};
+use super::gateway::{
+    ConnectFailure, Gateway, LinkState, Mode, NetIndication, NetRequest, Protocol,
+};
 use super::Phone;
 use crate::card::scws_admin::{Settings, Verification};
 use crate::net::host::{Handle, Host, HostEvent};
@@ -29,7 +32,7 @@ use crate::net::ip::{DEFAULT_APN, SERVER_ADDRESSES};
 use crate::net::tcp::{Config, ConnectionEvent, Endpoint};
 use crate::net::tls::{self, ServerSettings, TlsSession};
 use crate::net::{unix_time, SERVER_ADDRESS};
-use crate::sim::{Instant, Message, NodeId, Payload};
+use crate::sim::{Action, Instant, Message, NodeId, Payload};
 use crate::wire::ipv4::{address_text, Ipv4Packet};
 use crate::wire::tcp::{TcpFlags, TcpSegment};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -123,7 +126,12 @@ struct Secured {
 enum Transport {
     Tcp(Handle),
     Udp(Handle),
+    /// The phone's own browser, connected through the loopback address.
+    Local,
 }
+
+/// How the gateway names the phone's own browser as a channel's peer.
+pub const LOCAL_PEER: &str = "the phone's browser (127.0.0.1, local)";
 
 /// The phone's network side.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -226,6 +234,27 @@ impl NetSide {
         self.host.refuse(segment, source);
     }
 
+    /// The channel listening on `port`, if one is.
+    pub fn listener(&self, port: u16) -> Option<u8> {
+        self.listeners.get(&port).copied()
+    }
+
+    /// Who holds listening channel `channel` when it is not free for a new client: its
+    /// peer's name, or the state it is in.
+    pub(super) fn busy(&self, channel: u8, gateway: &Gateway) -> Option<String> {
+        let open = gateway.channel(channel)?;
+        if self.transports.contains_key(&channel) || open.state != LinkState::Listen {
+            let peer = open.peer.clone();
+            return Some(peer.unwrap_or_else(|| open.state.describe().to_string()));
+        }
+        None
+    }
+
+    /// The phone's browser takes listening channel `channel` (see [`super::browser`]).
+    pub(super) fn connect_local(&mut self, channel: u8) {
+        self.transports.insert(channel, Transport::Local);
+    }
+
     /// The policy of listening port `port`.
     pub fn policy(&self, port: u16) -> PortPolicy {
         self.policies
@@ -294,6 +323,7 @@ impl Phone {
             },
             Payload::Timer(at) => self.net.host.on_timer(now, *at),
             Payload::SessionInitiation => out.extend(self.activate(None)),
+            Payload::Action(Action::Browse(path)) => out.extend(self.browse(now, path)),
             Payload::PdpAccept { address, .. } => {
                 self.net.activating = false;
                 out.extend(self.session_changed(now, Some(*address)));
@@ -328,6 +358,9 @@ impl Phone {
             let (deliveries, moved) = self.deliver_readable(now);
             out.extend(deliveries);
             busy |= moved;
+            let (local, moved) = self.deliver_local(now);
+            out.extend(local);
+            busy |= moved;
             out.extend(self.announce_finished(now));
             out.extend(self.net.host.transmit(now));
             if !busy {
@@ -351,11 +384,18 @@ impl Phone {
         )]
     }
 
-    /// The IP address changed: every connection on the old one is gone.
+    /// The IP address changed: every connection on the old one is gone (the browser's
+    /// local connection needs none and stays).
     fn session_changed(&mut self, now: Instant, address: Option<[u8; 4]>) -> Vec<Message> {
         self.net.host.set_address(address);
-        let channels: Vec<u8> = self.net.transports.keys().copied().collect();
-        self.net.transports.clear();
+        let channels: Vec<u8> = self
+            .net
+            .transports
+            .iter()
+            .filter(|(_, t)| **t != Transport::Local)
+            .map(|(c, _)| *c)
+            .collect();
+        self.net.transports.retain(|_, t| *t == Transport::Local);
         self.net.unsent.clear();
         let mut out = Vec::new();
         for channel in channels {
@@ -456,6 +496,10 @@ impl Phone {
                         .into_iter()
                         .collect()
                 }
+                Some(Transport::Local) => {
+                    self.browser.receive(&bytes);
+                    Vec::new()
+                }
                 None => Vec::new(),
             },
             NetRequest::Close { channel } => {
@@ -481,6 +525,7 @@ impl Phone {
                         }
                     }
                     Some(Transport::Udp(handle)) => self.net.host.unbind_udp(handle),
+                    Some(Transport::Local) => self.browser.closed(now),
                     None => {}
                 }
                 Vec::new()
@@ -702,7 +747,7 @@ impl Phone {
             .iter()
             .filter_map(|(c, t)| match t {
                 Transport::Tcp(h) => Some((*c, *h)),
-                Transport::Udp(_) => None,
+                Transport::Udp(_) | Transport::Local => None,
             })
             .collect();
         for (channel, handle) in tcp {

@@ -91,6 +91,7 @@
 //! [`gateway::NetIndication::ConnectFailed`]).
 
 pub mod bip;
+pub mod browser;
 pub mod gateway;
 pub mod link;
 pub mod usb;
@@ -266,6 +267,9 @@ pub struct Phone {
     last_event: Option<String>,
     /// The card's IP stack on the USB interface, when its ATR announced one ([`usb`]).
     usb: Option<usb::UsbLink>,
+    /// The phone's browser, a local client of the card's web server; its history is
+    /// kept across restarts.
+    browser: browser::Browser,
 }
 
 impl Phone {
@@ -344,10 +348,13 @@ impl Phone {
                     out.push(to_network(Payload::Detach));
                 }
                 let inbox = std::mem::take(&mut self.inbox);
+                let mut browser = std::mem::take(&mut self.browser);
+                browser.abort("the phone restarted");
                 self.gateway.shut_down();
                 let requests = self.take_net_requests();
                 *self = Phone::new();
                 self.inbox = inbox;
+                self.browser = browser;
                 self.unsent_requests = requests;
                 self.state = PhoneState::ExpectAtr;
                 out.push(to_card(Payload::Reset));

@@ -12,6 +12,8 @@ mod admin_tests;
 #[cfg(test)]
 mod bip_tests;
 #[cfg(test)]
+mod browser_tests;
+#[cfg(test)]
 mod campaign_tests;
 mod event;
 mod node;

@@ -40,6 +40,10 @@ pub enum Action {
     SetFaults { link: Link, faults: LinkFaults },
     /// Cut an IP link now.
     CutLink(Link),
+    /// Have the phone's browser fetch this path (e.g. `/index.html`; empty: `/`) from
+    /// the card's web server at `http://127.0.0.1:3516`, over a local connection to the
+    /// gateway's listening channel ([`crate::phone::browser`]).
+    Browse(String),
 }
 
 impl Action {
@@ -54,13 +58,14 @@ impl Action {
             Action::ServerConfigureGateway(_) => "Configure gateway",
             Action::SetFaults { .. } => "Set link faults",
             Action::CutLink(_) => "Cut link",
+            Action::Browse(_) => "Browse",
         }
     }
 
     /// The node an action is delivered to.
     fn target(&self) -> NodeId {
         match self {
-            Action::PowerOn | Action::SendApdu(_) => NodeId::Phone,
+            Action::PowerOn | Action::SendApdu(_) | Action::Browse(_) => NodeId::Phone,
             Action::ServerSendOta(_)
             | Action::ServerConnect(_)
             | Action::ServerClose(_)

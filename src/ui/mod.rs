@@ -40,6 +40,7 @@
 
 mod apdu_box;
 mod app;
+mod browser_view;
 mod card_panel;
 mod checked_input;
 pub mod connect;

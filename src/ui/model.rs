@@ -13,6 +13,7 @@ use crate::card::inspect::{self, FileChange, FileNode, PinView};
 use crate::card::profile::Service;
 use crate::card::{Card, Profile};
 use crate::net::ip::{IpCounters, Link, LinkFaults, PdpContext, PHONE_ADDRESS_POOL};
+use crate::phone::browser::{normalise, Visit};
 use crate::phone::gateway::{Channel, Mode};
 use crate::phone::usb::FORWARDED_PORTS;
 use crate::phone::{InboxMessage, PhoneState};
@@ -83,6 +84,10 @@ const STEPS_TO_POR: usize = 400;
 /// after losses take many more).
 const STEPS_TO_SESSION_END: usize = 2_000;
 
+/// How many steps [`Action::Browse`] takes at most to see the page in (a page of a few
+/// hundred bytes takes about 25; a server's traffic in between takes more).
+const STEPS_TO_PAGE: usize = 600;
+
 /// Everything the controls, the diagram, the inspector and the card panel can ask for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -146,6 +151,12 @@ pub enum Action {
     /// ([`crate::sim::Action::ServerConnect`] with an HTTP GET; the run branches at the
     /// cursor), then step until the session is finished or failed.
     Connect,
+    /// The text of the phone browser's address bar (the path) changed.
+    EditBrowserPath(String),
+    /// Have the phone's browser fetch the path in its address bar at the cursor
+    /// ([`crate::sim::Action::Browse`]; the run branches there), then step until the
+    /// page is in or the visit failed.
+    Browse,
 }
 
 /// A field of the OTA composer.
@@ -662,10 +673,29 @@ pub struct PhoneView {
     pub channels: Vec<Channel>,
     /// The events the card asked for in SET UP EVENT LIST.
     pub event_list: Vec<CatEvent>,
+    /// The text of the browser's address bar: what the user typed, not world state.
+    pub browser_path: String,
+    /// The page the browser shows at the cursor: its last visit.
+    pub page: Option<Visit>,
+    /// How many visits the browser has made so far.
+    pub visits: usize,
+}
+
+/// The browser's address bar's text, checked: the path it asks for (`/` when empty,
+/// a leading `/` added), or why it cannot be sent. A request target is visible ASCII
+/// (RFC 9112 §3.2, RFC 3986 §2): other characters must be percent-encoded.
+pub fn check_browser_path(text: &str) -> Result<String, String> {
+    let path = normalise(text);
+    match path.chars().find(|c| !c.is_ascii_graphic()) {
+        Some(c) => Err(format!(
+            "{c:?} cannot stand in a path: write it percent-encoded (e.g. a space as %20)."
+        )),
+        None => Ok(path),
+    }
 }
 
 impl PhoneView {
-    fn of(world: &World, shown: &[Event]) -> PhoneView {
+    fn of(world: &World, shown: &[Event], browser_path: &str) -> PhoneView {
         let phone = world.phone();
         let in_progress = matches!(
             phone.state(),
@@ -689,6 +719,9 @@ impl PhoneView {
             download,
             channels: phone.gateway().channels().cloned().collect(),
             event_list: phone.event_list().to_vec(),
+            browser_path: browser_path.to_string(),
+            page: phone.browser().page().cloned(),
+            visits: phone.browser().history().len(),
         }
     }
 }
@@ -897,7 +930,7 @@ impl Model {
         let world = World::new(seed);
         let mut model = Model {
             seed,
-            phone: Shared::new(PhoneView::of(&world, &[])),
+            phone: Shared::new(PhoneView::of(&world, &[], "/")),
             server: Shared::new(ServerView::of(&world, &[], None)),
             ota_form: OtaForm::defaults(),
             connect_form: ConnectForm::default(),
@@ -991,7 +1024,11 @@ impl Model {
         self.now = world.now();
         self.card = Shared::new(CardView::of(world.card()));
         self.apdu_blocker = apdu_blocker(world.phone().state());
-        self.phone = Shared::new(PhoneView::of(&world, self.playback.shown()));
+        self.phone = Shared::new(PhoneView::of(
+            &world,
+            self.playback.shown(),
+            &self.phone.browser_path,
+        ));
         self.server = Shared::new(ServerView::of(
             &world,
             self.playback.shown(),
@@ -1223,6 +1260,50 @@ impl Model {
             return false;
         }
         self.connect_form.set_secure(secure);
+        true
+    }
+}
+
+impl Model {
+    /// The browser's address bar changed.
+    fn edit_browser_path(&mut self, text: String) -> bool {
+        if self.phone.browser_path == text {
+            return false;
+        }
+        let mut view = (*self.phone).clone();
+        view.browser_path = text;
+        self.phone = Shared::new(view);
+        true
+    }
+
+    /// Has the phone's browser fetch the address bar's path at the cursor and steps
+    /// until the visit has ended: at once when it fails, else when the card's CLOSE
+    /// CHANNEL reaches the phone and the page is in (at most [`STEPS_TO_PAGE`]).
+    fn browse(&mut self) -> bool {
+        let Ok(path) = check_browser_path(&self.phone.browser_path) else {
+            return false;
+        };
+        self.playing = false;
+        let before = self.phone.visits;
+        self.playback.act(crate::sim::Action::Browse(path));
+        for _ in 0..STEPS_TO_PAGE {
+            let may_end = self.playback.current().is_some_and(|e| {
+                e.to == NodeId::Phone
+                    && (e.from == NodeId::User || e.title.starts_with("CLOSE CHANNEL"))
+            });
+            if may_end {
+                let world = self.playback.world();
+                let browser = world.phone().browser();
+                if browser.history().len() > before && !browser.loading() {
+                    break;
+                }
+            }
+            if !self.playback.step_forward() {
+                break;
+            }
+        }
+        self.record_ahead();
+        self.cursor_moved();
         true
     }
 }
@@ -1560,5 +1641,7 @@ pub fn apply(model: &mut Model, action: Action) -> bool {
         Action::EditConnect(field, text) => model.edit_connect(field, text),
         Action::SetSecure(secure) => model.set_secure(secure),
         Action::Connect => model.connect(),
+        Action::EditBrowserPath(text) => model.edit_browser_path(text),
+        Action::Browse => model.browse(),
     }
 }

@@ -1,8 +1,10 @@
 //! The phone's screen at the cursor, drawn in a small phone frame: network and card
 //! state, the SMS inbox (ordinary short messages: sender, text), an indicator while a
 //! (U)SIM data-download SMS goes to the card and when the card has a proactive command
-//! pending. Below the frame, the access gateway's channels ([`GatewayPanel`]).
+//! pending, and the phone's browser showing the card's web server ([`BrowserView`]).
+//! Below the frame, the access gateway's channels ([`GatewayPanel`]).
 
+use super::browser_view::BrowserView;
 use super::gateway_panel::GatewayPanel;
 use super::model::{PhoneView, Shared};
 use crate::phone::PhoneState;
@@ -61,6 +63,8 @@ pub fn phone_screen(props: &PhoneScreenProps) -> Html {
                             { format!("Proactive command pending ({length} bytes, 91 {length:02X})") }
                         </div>
                     }
+                    <h4>{ "Browser" }</h4>
+                    <BrowserView view={props.view.clone()} />
                     <h4>{ format!("Messages ({})", view.inbox.len()) }</h4>
                     if view.inbox.is_empty() {
                         <p class="muted phone-empty">{ "No messages." }</p>
