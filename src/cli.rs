@@ -1,8 +1,9 @@
 //! The native command line.
 
 use bipscope::card::{Card, Profile};
+use bipscope::sim::scenario::Upload;
 use bipscope::sim::trace::Trace;
-use bipscope::sim::Scenario;
+use bipscope::sim::{Scenario, Timeline};
 use bipscope::wire::apdu::{CommandApdu, ResponseApdu};
 use bipscope::wire::ber_tlv::Tlv;
 use bipscope::wire::{decode, fcp, hex};
@@ -63,6 +64,15 @@ enum Command {
         /// time_us, from, to, layer, summary, hex, caused_by}]}).
         #[arg(long, value_name = "FILE.json")]
         trace: Option<PathBuf>,
+        /// With --scenario patent: push the files of this directory instead of the
+        /// default page, each at its path below the directory (`DIR/a/b.html` →
+        /// `/a/b.html`), its content type from its extension.
+        #[arg(long, value_name = "DIR")]
+        content: Option<PathBuf>,
+        /// After the run, write the card's SCWS resources (DIR/scws/<URL path>) and its
+        /// EFs (DIR/files/3F00/…/<file id>) into this directory.
+        #[arg(long, value_name = "DIR")]
+        export_card: Option<PathBuf>,
     },
     /// Compute MILENAGE (3GPP TS 35.206) for one subscriber and challenge: OPc, MAC-A (f1),
     /// MAC-S (f1*), RES (f2), CK (f3), IK (f4), AK (f5) and AK* (f5*).
@@ -127,7 +137,19 @@ pub fn main() -> ExitCode {
             json,
             fields,
             trace,
-        } => run_command(seed, &scenario, json, fields, trace.as_deref()),
+            content,
+            export_card,
+        } => run_command(
+            seed,
+            &scenario,
+            RunOutput {
+                json,
+                fields,
+                trace,
+                export_card,
+            },
+            content.as_deref(),
+        ),
         Command::Milenage {
             k,
             op,
@@ -208,18 +230,33 @@ fn decode_command(text: &str, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run_command(
-    seed: u64,
-    scenario: &str,
+/// Where `bipscope run` writes what it found.
+struct RunOutput {
     json: bool,
     fields: bool,
-    trace: Option<&Path>,
-) -> ExitCode {
+    trace: Option<PathBuf>,
+    export_card: Option<PathBuf>,
+}
+
+fn run_command(seed: u64, scenario: &str, output: RunOutput, content: Option<&Path>) -> ExitCode {
     let Some(scenario) = Scenario::from_name(scenario) else {
         return bad_input(&format!("no scenario named {scenario:?}"));
     };
-    let timeline = scenario.record(seed);
-    if let Some(path) = trace {
+    let (json, fields) = (output.json, output.fields);
+    let timeline = match content {
+        Some(_) if scenario != Scenario::Patent => {
+            return bad_input("--content goes with --scenario patent only")
+        }
+        Some(dir) => match read_content(dir) {
+            Ok(uploads) => with_progress(Scenario::start_patent(seed, &uploads)),
+            Err(error) => return bad_input(&error),
+        },
+        None if scenario == Scenario::Patent => {
+            with_progress(Scenario::start_patent(seed, &Scenario::patent_content()))
+        }
+        None => scenario.record(seed),
+    };
+    if let Some(path) = &output.trace {
         let written = serde_json::to_string(&Trace::of(timeline.log()))
             .map_err(|e| e.to_string())
             .and_then(|text| std::fs::write(path, text).map_err(|e| e.to_string()));
@@ -227,6 +264,14 @@ fn run_command(
             return bad_input(&format!(
                 "cannot write the trace {}: {error}",
                 path.display()
+            ));
+        }
+    }
+    if let Some(dir) = &output.export_card {
+        if let Err(error) = export_card(timeline.head().card(), dir) {
+            return bad_input(&format!(
+                "cannot export the card to {}: {error}",
+                dir.display()
             ));
         }
     }
@@ -254,14 +299,158 @@ fn run_command(
             }
         }
     }
+    let check = scenario.check(timeline.head());
     if !json {
         println!(
-            "{} events, log digest {}",
+            "{} events, log digest {}; {}: {}",
             timeline.log().len(),
-            timeline.digest()
+            timeline.digest(),
+            scenario.name(),
+            match &check {
+                Ok(words) => words.clone(),
+                Err(why) => format!("FAILED: {why}"),
+            }
         );
     }
-    ExitCode::SUCCESS
+    match check {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(why) => {
+            eprintln!(
+                "bipscope: the {} scenario's checks failed: {why}",
+                scenario.name()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `timeline` until nothing is left, with a progress line on standard error when it
+/// takes more than a second.
+fn with_progress(mut timeline: Timeline) -> Timeline {
+    let started = std::time::Instant::now();
+    let mut shown = false;
+    while timeline.run(20_000) > 0 {
+        if started.elapsed().as_secs() >= 1 {
+            let progress = timeline
+                .head()
+                .server()
+                .campaign()
+                .map(|run| run.progress())
+                .unwrap_or_default();
+            eprint!("\r{} steps, {progress}\x1b[K", timeline.log().len());
+            shown = true;
+        }
+    }
+    if shown {
+        eprintln!();
+    }
+    timeline
+}
+
+/// The files below `dir` as resources to push: URL path from the relative path, content
+/// type from the extension. Clear errors for a missing directory, an unreadable file, a
+/// name that is not UTF-8 or an empty directory.
+fn read_content(dir: &Path) -> Result<Vec<Upload>, String> {
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<Upload>) -> Result<(), String> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot read the content directory {}: {e}", dir.display()))?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, base, out)?;
+                continue;
+            }
+            let relative = path.strip_prefix(base).map_err(|e| e.to_string())?;
+            let parts: Option<Vec<&str>> = relative
+                .components()
+                .map(|c| c.as_os_str().to_str())
+                .collect();
+            let Some(parts) = parts else {
+                return Err(format!("{}: the name is not UTF-8", path.display()));
+            };
+            let body =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            out.push(Upload {
+                path: format!("/{}", parts.join("/")),
+                content_type: content_type(&path).to_string(),
+                body,
+            });
+        }
+        Ok(())
+    }
+    let mut uploads = Vec::new();
+    walk(dir, dir, &mut uploads)?;
+    if uploads.is_empty() {
+        return Err(format!(
+            "the content directory {} holds no file",
+            dir.display()
+        ));
+    }
+    Ok(uploads)
+}
+
+/// The media type of a file by its extension (RFC 6838 registrations); unknown:
+/// `application/octet-stream`.
+fn content_type(path: &Path) -> &'static str {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("html" | "htm") => "text/html; charset=utf-8",
+        Some("css") => "text/css",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("pdf") => "application/pdf",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Writes the card's SCWS resources under `dir/scws` by URL path and its EFs under
+/// `dir/files` by the path of file ids (`3F00/7FF0/6F07`). Path segments `.` and `..`
+/// in a resource's URL path are left out, so nothing lands outside `dir`.
+fn export_card(card: &Card, dir: &Path) -> Result<(), String> {
+    let write = |path: PathBuf, bytes: &[u8]| -> Result<(), String> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    for url in card.scws_paths() {
+        let Some(resource) = card.scws_resource(&url) else {
+            continue;
+        };
+        let mut path = dir.join("scws");
+        for segment in url
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != "." && *s != "..")
+        {
+            path.push(segment);
+        }
+        write(path, &resource.body)?;
+    }
+    let tree = card.file_tree();
+    for node in tree.walk() {
+        if node.kind.is_dedicated() {
+            continue;
+        }
+        if let Some(contents) = card.file_contents(&node.path) {
+            let mut path = dir.join("files");
+            for part in node.path_text().split('/') {
+                path.push(part);
+            }
+            write(path, &contents.bytes)?;
+        }
+    }
+    Ok(())
 }
 
 /// `bipscope apdu`: a card powered on (reset, ATR), then each APDU and its response.

@@ -819,3 +819,78 @@ fn run_says_why_it_cannot_write_the_trace() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("cannot write the trace /nonexistent-dir/trace.json"));
 }
+
+/// A scratch directory for one test, removed by the caller.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("bipscope-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn run_patent_pushes_a_content_directory_and_exports_the_card() {
+    let dir = scratch("patent");
+    let content = dir.join("content");
+    std::fs::create_dir_all(content.join("docs")).unwrap();
+    std::fs::write(
+        content.join("index.html"),
+        b"<!doctype html><title>New</title>",
+    )
+    .unwrap();
+    std::fs::write(content.join("docs/guide.txt"), b"manual, chapter 1").unwrap();
+    let export = dir.join("card");
+    let output = bipscope(&[
+        "run",
+        "--scenario",
+        "patent",
+        "--content",
+        content.to_str().unwrap(),
+        "--export-card",
+        export.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let last = text.lines().last().unwrap();
+    assert!(last.contains("patent: campaign done"), "{last}");
+    assert_eq!(
+        std::fs::read(export.join("scws/index.html")).unwrap(),
+        b"<!doctype html><title>New</title>"
+    );
+    assert_eq!(
+        std::fs::read(export.join("scws/docs/guide.txt")).unwrap(),
+        b"manual, chapter 1"
+    );
+    // The EFs by their file ids, e.g. EF.ICCID.
+    let iccid = std::fs::read(export.join("files/3F00/2FE2")).unwrap();
+    assert_eq!(iccid.len(), 10);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn run_refuses_a_missing_content_directory_or_content_without_patent() {
+    let output = bipscope(&[
+        "run",
+        "--scenario",
+        "patent",
+        "--content",
+        "/nonexistent-content",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("cannot read the content directory /nonexistent-content"),
+        "{}",
+        stderr(&output)
+    );
+    let dir = scratch("content-only");
+    let output = bipscope(&[
+        "run",
+        "--scenario",
+        "ota",
+        "--content",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--content goes with --scenario patent only"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -197,6 +197,18 @@ impl Card {
         })
     }
 
+    /// The URL paths of the resources stored now, in index order.
+    pub fn scws_paths(&self) -> Vec<String> {
+        self.scws_area()
+            .map(|area| {
+                area.entries
+                    .iter()
+                    .filter_map(|e| String::from_utf8(e.path.clone()).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Bytes of resource data stored now.
     pub fn scws_used(&self) -> usize {
         self.scws_area().map_or(0, |area| {

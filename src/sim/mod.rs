@@ -18,7 +18,7 @@ mod campaign_tests;
 mod event;
 mod node;
 mod playback;
-mod scenario;
+pub mod scenario;
 mod time;
 mod timeline;
 pub mod trace;

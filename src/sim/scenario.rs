@@ -3,11 +3,34 @@
 
 use super::{Action, Timeline, World};
 use crate::card::{Card, Profile};
-use crate::server::session::ConnectRequest;
+use crate::server::campaign::{Campaign, CampaignState, Step};
+use crate::server::session::{ConnectRequest, SessionState};
+use crate::server::{OtaMessage, OtaOutcome};
 use crate::server::{Server, RFM_TAR, SCWS_ADMIN_TAR, SCWS_START, SELECT_MF};
+use crate::wire::ota::PorStatus;
 
 /// Steps a scenario records at most between two user actions (far more than any needs).
 const STEP_LIMIT: usize = 10_000;
+
+/// Steps the patent campaign may take: a megabyte of content takes about 4 600
+/// RECEIVE DATA exchanges of 4 events each, plus TCP.
+const PATENT_STEP_LIMIT: usize = 2_000_000;
+
+/// The page the patent scenario pushes by default.
+const PATENT_PAGE: &str =
+    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Updated</title>\
+<link rel=\"stylesheet\" href=\"/style.css\"></head>\n<body><h1>Updated over BIP</h1>\
+<p>This page was replaced by the operator's remote administration server through the phone's \
+access gateway (patent steps S200\u{2013}S600).</p></body></html>\n";
+
+/// A resource the patent campaign pushes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upload {
+    /// The URL path, e.g. `/index.html`.
+    pub path: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
 
 /// A built-in run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,15 +59,22 @@ pub enum Scenario {
     /// `/index.html` straight from the card's web server, TCP all the way down to the
     /// card through the phone's port forwarding: no OTA, no BIP.
     UsbUicc,
+    /// The whole method of the patent, S200 to S600, as the server's campaign
+    /// ([`Scenario::patent_campaign`]): wake the SCWS by SMS, connect through the push
+    /// proxy gateway and the gateway's channel, replace `/index.html` and read it back,
+    /// close; then reconfigure by SMS (the gateway to TLS with certificates on 4116, the
+    /// card to listen there) and read the page again over TLS.
+    Patent,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 6] = [
         Scenario::PowerOn,
         Scenario::Ota,
         Scenario::ScwsStart,
         Scenario::ScwsGet,
         Scenario::UsbUicc,
+        Scenario::Patent,
     ];
 
     /// The name on the command line.
@@ -55,6 +85,7 @@ impl Scenario {
             Scenario::ScwsStart => "scws-start",
             Scenario::ScwsGet => "scws-get",
             Scenario::UsbUicc => "usb-uicc",
+            Scenario::Patent => "patent",
         }
     }
 
@@ -85,6 +116,119 @@ impl Scenario {
         })
     }
 
+    /// The content [`Scenario::Patent`] pushes by default: a new `/index.html`.
+    pub fn patent_content() -> Vec<Upload> {
+        vec![Upload {
+            path: "/index.html".to_string(),
+            content_type: "text/html; charset=utf-8".to_string(),
+            body: PATENT_PAGE.as_bytes().to_vec(),
+        }]
+    }
+
+    /// The campaign of [`Scenario::Patent`], pushing `content`: S200–S300 (start the SCWS
+    /// on 3516), S400 (connect as ras-1), S500 (PUT each resource, GET each back, close),
+    /// S600 (the gateway: TLS with certificates on 4116; the card: store port 4116 and
+    /// secure, then start again), S400–S500 over TLS (GET each resource, close).
+    pub fn patent_campaign(content: &[Upload]) -> Campaign {
+        let settings = vec![0x80, 0x02, 0x10, 0x14, 0x82, 0x01, 0x01, 0x84, 0x01, 0x02];
+        let mut reconfigure = vec![0xA1, settings.len() as u8];
+        reconfigure.extend(&settings);
+        reconfigure.extend([0xA0, 0x00]);
+        let connect = |port, secure| Step::Connect {
+            server: "ras-1.operator.example".to_string(),
+            port,
+            secure,
+        };
+        let verify = || {
+            content.iter().map(|upload| Step::Get {
+                path: upload.path.clone(),
+                expect: Some(upload.body.clone()),
+            })
+        };
+        let mut steps = vec![
+            Step::Ota {
+                data: SCWS_START.to_vec(),
+            },
+            connect(3516, false),
+        ];
+        steps.extend(content.iter().map(|upload| Step::Put {
+            path: upload.path.clone(),
+            content_type: upload.content_type.clone(),
+            body: upload.body.clone(),
+        }));
+        steps.extend(verify());
+        steps.push(Step::Close);
+        steps.push(Step::ConfigureGateway { settings });
+        steps.push(Step::Ota { data: reconfigure });
+        steps.push(connect(4116, true));
+        steps.extend(verify());
+        steps.push(Step::Close);
+        Campaign {
+            name: "patent".to_string(),
+            steps,
+        }
+    }
+
+    /// [`Scenario::Patent`] pushing `content` instead of the default page.
+    pub fn record_patent(seed: u64, content: &[Upload]) -> Timeline {
+        let mut timeline = Scenario::start_patent(seed, content);
+        timeline.run(PATENT_STEP_LIMIT);
+        timeline
+    }
+
+    /// [`Scenario::Patent`] up to the start of its campaign: the phone on, the campaign
+    /// pushing `content` queued. Running the timeline on plays it (the command line does,
+    /// with a progress line).
+    pub fn start_patent(seed: u64, content: &[Upload]) -> Timeline {
+        let mut timeline = Timeline::new(Scenario::Patent.world(seed));
+        timeline.run(STEP_LIMIT);
+        timeline.act(Action::ServerCampaign(Scenario::patent_campaign(content)));
+        timeline
+    }
+
+    /// The scenario's own checks on the world it ended in: what it did, in words, or
+    /// what did not happen.
+    pub fn check(self, world: &World) -> Result<String, String> {
+        let session_read = |world: &World| match world.server().sessions().sessions().last() {
+            Some(session)
+                if session.state == SessionState::Finished
+                    && session.received.starts_with(b"HTTP/1.1 200 ") =>
+            {
+                Ok(format!(
+                    "the server read {} bytes from the card",
+                    session.received.len()
+                ))
+            }
+            Some(session) => Err(format!("the server's session ended {:?}", session.state)),
+            None => Err("the server opened no session".to_string()),
+        };
+        match self {
+            Scenario::PowerOn if world.phone().attached() => {
+                Ok("the phone started the card and attached".to_string())
+            }
+            Scenario::PowerOn => Err(format!("the phone is {:?}", world.phone().state())),
+            Scenario::Ota | Scenario::ScwsStart => match world.server().sent().last() {
+                Some(OtaMessage {
+                    outcome: Some(OtaOutcome::Por(por)),
+                    ..
+                }) if por.status == PorStatus::Ok => Ok(format!(
+                    "PoR 00, additional data {}",
+                    crate::wire::hex::spaced(&por.data)
+                )),
+                Some(message) => Err(format!("the OTA ended {:?}", message.outcome)),
+                None => Err("no OTA was sent".to_string()),
+            },
+            Scenario::ScwsGet | Scenario::UsbUicc => session_read(world),
+            Scenario::Patent => match world.server().campaign() {
+                Some(run) if run.state == CampaignState::Done => {
+                    Ok(format!("campaign {}", run.progress()))
+                }
+                Some(run) => Err(format!("campaign {}", run.progress())),
+                None => Err("no campaign ran".to_string()),
+            },
+        }
+    }
+
     /// The world a scenario starts from: the built-in card, or for
     /// [`Scenario::UsbUicc`] the built-in profile with USB on.
     fn world(self, seed: u64) -> World {
@@ -107,6 +251,9 @@ impl Scenario {
     /// Records the scenario with the PRNG seeded from `seed`, until the world is
     /// quiescent.
     pub fn record(self, seed: u64) -> Timeline {
+        if self == Scenario::Patent {
+            return Scenario::record_patent(seed, &Scenario::patent_content());
+        }
         let mut timeline = Timeline::new(self.world(seed));
         timeline.run(STEP_LIMIT);
         let requests = match self {
@@ -115,6 +262,7 @@ impl Scenario {
             Scenario::ScwsStart => vec![Scenario::scws_start_request()],
             Scenario::ScwsGet => vec![Scenario::scws_start_request(), Scenario::index_request()],
             Scenario::UsbUicc => vec![Scenario::index_request()],
+            Scenario::Patent => vec![],
         };
         for request in requests {
             timeline.act(request);

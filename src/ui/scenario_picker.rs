@@ -27,6 +27,9 @@ pub fn scenario_label(scenario: Scenario) -> &'static str {
         Scenario::UsbUicc => {
             "usb-uicc: a USB UICC with its own IP stack; the server reads a page without BIP"
         }
+        Scenario::Patent => {
+            "patent: S200–S600 — wake by SMS, connect, replace the page, reconfigure to TLS, read it again"
+        }
     }
 }
 

@@ -426,3 +426,59 @@ fn usb_uicc_reads_the_index_page_without_bip() {
         .iter()
         .any(|e| e.layer == crate::sim::Layer::Tcp && e.to == NodeId::Card));
 }
+
+#[test]
+fn patent_runs_s200_to_s600_and_the_card_serves_the_new_page() {
+    use crate::server::campaign::CampaignState;
+    let timeline = Scenario::Patent.record(1);
+    let world = timeline.head();
+    assert!(world.is_quiescent());
+    let run = world.server().campaign().unwrap();
+    assert_eq!(run.state, CampaignState::Done, "{:#?}", run.journal);
+    let page = &Scenario::patent_content()[0];
+    assert_eq!(
+        world.card().scws_resource("/index.html").unwrap().body,
+        page.body
+    );
+    // The journal names every patent step, S200 to S600.
+    for step in ["S200", "S400", "S500", "S600"] {
+        assert!(
+            run.journal.iter().any(|line| line.contains(step)),
+            "{step} in {:#?}",
+            run.journal
+        );
+    }
+    // After S600 the card listens on 4116 too, and the last read went over TLS.
+    let channels: Vec<u16> = world
+        .phone()
+        .gateway()
+        .channels()
+        .filter_map(|c| c.port())
+        .collect();
+    assert_eq!(channels, [3516, 4116]);
+    let last = world.server().sessions().sessions().last().unwrap();
+    assert!(last.request.secure);
+}
+
+#[test]
+fn a_megabyte_pushed_through_the_patent_flow_arrives_byte_for_byte() {
+    let body: Vec<u8> = (0..1_048_576u32).map(|i| (i * 7 % 251) as u8).collect();
+    let content = [super::Upload {
+        path: "/manual.bin".into(),
+        content_type: "application/octet-stream".into(),
+        body: body.clone(),
+    }];
+    let timeline = Scenario::record_patent(2, &content);
+    let world = timeline.head();
+    let run = world.server().campaign().unwrap();
+    assert_eq!(
+        run.state,
+        crate::server::campaign::CampaignState::Done,
+        "{:#?}",
+        run.journal
+    );
+    assert_eq!(
+        world.card().scws_resource("/manual.bin").unwrap().body,
+        body
+    );
+}
