@@ -16,6 +16,7 @@ use crate::sim::{Instant, Message};
 use crate::wire::ipv4::address_text;
 use crate::wire::ota::PorStatus;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// One step of a campaign.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,7 +137,8 @@ enum Waiting {
 /// A campaign being run by the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CampaignRun {
-    pub campaign: Campaign,
+    /// Shared: a snapshot of the world copies a pointer, not the content it pushes.
+    pub campaign: Arc<Campaign>,
     pub state: CampaignState,
     /// One line per finished step, in words.
     pub journal: Vec<String>,
@@ -171,7 +173,7 @@ impl CampaignRun {
 
     pub fn new(campaign: Campaign) -> CampaignRun {
         CampaignRun {
-            campaign,
+            campaign: Arc::new(campaign),
             state: CampaignState::Running { step: 0 },
             journal: Vec::new(),
             waiting: Waiting::Start,
@@ -234,14 +236,15 @@ impl Server {
             let CampaignState::Running { step } = run.state else {
                 return out;
             };
-            let Some(current) = run.campaign.steps.get(step).cloned() else {
+            let campaign = Arc::clone(&run.campaign);
+            let Some(current) = campaign.steps.get(step) else {
                 if let Some(run) = &mut self.campaign {
                     run.state = CampaignState::Done;
                 }
                 return out;
             };
-            match self.check_step(&current) {
-                Progress::Start => out.extend(self.start_step(now, &current)),
+            match self.check_step(current) {
+                Progress::Start => out.extend(self.start_step(now, current)),
                 Progress::Wait => return out,
                 Progress::Done(words) => {
                     if let Some(run) = &mut self.campaign {

@@ -3,15 +3,33 @@
 use super::{Action, Event, World};
 use sha2::{Digest, Sha256};
 
-/// How many steps apart snapshots are taken.
+/// How many steps apart snapshots are taken in the first [`DENSE_STEPS`] steps.
 const SNAPSHOT_EVERY: usize = 32;
+
+/// Steps recorded with a snapshot every [`SNAPSHOT_EVERY`]; after them, every
+/// [`SPARSE_SNAPSHOT_EVERY`]: a long run (a megabyte through BIP is some 70 000 steps)
+/// keeps its memory bounded, and going back replays at most that many steps.
+const DENSE_STEPS: usize = 4_096;
+
+/// How many steps apart snapshots are taken after [`DENSE_STEPS`].
+const SPARSE_SNAPSHOT_EVERY: usize = 512;
+
+/// Whether the world after `steps` steps is snapshotted.
+fn snapshot_due(steps: usize) -> bool {
+    let every = if steps <= DENSE_STEPS {
+        SNAPSHOT_EVERY
+    } else {
+        SPARSE_SNAPSHOT_EVERY
+    };
+    steps % every == 0
+}
 
 /// A world run recorded step by step. The log only grows; [`Timeline::state_at`] rebuilds
 /// the world as it was after any recorded step from the nearest earlier snapshot.
 #[derive(Clone, Debug)]
 pub struct Timeline {
-    /// `(k, world)`: the world after `k` steps, in increasing `k`, the first at 0. Taken every
-    /// `SNAPSHOT_EVERY` steps and whenever a user action is queued, so replaying from a
+    /// `(k, world)`: the world after `k` steps, in increasing `k`, the first at 0. Taken as
+    /// [`snapshot_due`] says and whenever a user action is queued, so replaying from a
     /// snapshot never misses an action.
     snapshots: Vec<(usize, World)>,
     log: Vec<Event>,
@@ -42,7 +60,7 @@ impl Timeline {
     pub fn advance(&mut self) -> Option<&Event> {
         let event = self.head.step()?;
         self.log.push(event);
-        if self.log.len() % SNAPSHOT_EVERY == 0 {
+        if snapshot_due(self.log.len()) {
             self.snapshot();
         }
         self.log.last()
@@ -177,6 +195,33 @@ mod tests {
                 replay.act(Action::PowerOn);
             }
             assert_eq!(timeline.state_at(k), replay, "state after step {k}");
+        }
+    }
+
+    #[test]
+    fn state_at_after_the_dense_snapshots_equals_replay() {
+        // A long run with no action in it: a 200 000-byte upload through BIP.
+        let mut request =
+            b"PUT /big.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n".to_vec();
+        request.extend(std::iter::repeat_n(0x5A, 200_000));
+        let upload = Action::ServerConnect(crate::server::session::ConnectRequest {
+            server: "ras-1.operator.example".into(),
+            port: 3516,
+            send: request,
+            secure: false,
+        });
+        let mut timeline = crate::sim::Scenario::ScwsStart.record(5);
+        let acted_at = timeline.log().len();
+        let mut replay = timeline.head().clone();
+        timeline.act(upload.clone());
+        replay.act(upload);
+        timeline.run(100_000);
+        assert!(timeline.log().len() > DENSE_STEPS + 2 * SPARSE_SNAPSHOT_EVERY);
+        for k in acted_at + 1..=timeline.log().len() {
+            replay.step();
+            if k > DENSE_STEPS && k % 97 == 0 {
+                assert_eq!(timeline.state_at(k), replay, "state after step {k}");
+            }
         }
     }
 
