@@ -894,3 +894,13 @@ fn run_refuses_a_missing_content_directory_or_content_without_patent() {
     assert!(stderr(&output).contains("--content goes with --scenario patent only"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn run_link_drop_reports_the_reconnection_and_succeeds() {
+    let output = bipscope(&["run", "--scenario", "link-drop"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("user → network action   Cut link"), "{text}");
+    let last = text.lines().last().unwrap();
+    assert!(last.contains("link-drop: the manual arrived whole after"), "{last}");
+}

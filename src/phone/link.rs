@@ -355,6 +355,7 @@ impl Phone {
                 out.extend(self.host_event(now, event));
             }
             busy |= self.flush_unsent();
+            busy |= self.reset_orphans();
             let (deliveries, moved) = self.deliver_readable(now);
             out.extend(deliveries);
             busy |= moved;
@@ -514,6 +515,13 @@ impl Phone {
                 match self.net.transports.remove(&channel) {
                     Some(Transport::Tcp(handle)) => {
                         if let Some(connection) = self.net.host.connection_mut(handle) {
+                            // Bytes the card will never read: the peer learns it by a
+                            // reset, as from any application that closes with unread
+                            // data (RFC 9293 §3.10.4, RFC 2525 §2.17).
+                            if connection.readable() > 0 {
+                                connection.abort();
+                                return Vec::new();
+                            }
                             // Whatever the send buffer cannot take now is lost with the
                             // channel: the card closed it.
                             let (front, back) = pending.as_slices();
@@ -551,7 +559,14 @@ impl Phone {
         if !syn || self.net.host.owner(segment.dst_port, remote).is_some() {
             return None;
         }
+        // A channel takes a new peer only while it listens: after a link dropped, not
+        // before the card has closed it back to LISTEN.
+        let listening = self
+            .gateway
+            .channel(channel)
+            .is_some_and(|c| c.state == LinkState::Listen);
         if !self.net.refuses(segment.dst_port, packet.src)
+            && listening
             && !self.net.transports.contains_key(&channel)
         {
             return None;
@@ -674,6 +689,34 @@ impl Phone {
         }
         self.net.unsent.retain(|_, bytes| !bytes.is_empty());
         moved
+    }
+
+    /// Resets the connections no channel reads any more (the card closed the channel)
+    /// that received data after the close: nobody will read it, and a window that never
+    /// opens again would leave the peer probing for ever. Whether any was reset.
+    fn reset_orphans(&mut self) -> bool {
+        let owned: Vec<Handle> = self
+            .net
+            .transports
+            .values()
+            .filter_map(|t| match t {
+                Transport::Tcp(h) => Some(*h),
+                _ => None,
+            })
+            .collect();
+        let orphans: Vec<Handle> = self
+            .net
+            .host
+            .connections()
+            .filter(|(handle, c)| !owned.contains(handle) && c.readable() > 0)
+            .map(|(handle, _)| handle)
+            .collect();
+        for handle in &orphans {
+            if let Some(connection) = self.net.host.connection_mut(*handle) {
+                connection.abort();
+            }
+        }
+        !orphans.is_empty()
     }
 
     /// Tells the card of each peer's FIN once every byte before it has reached the

@@ -12,7 +12,7 @@
 use super::session::SessionState;
 use super::{OtaOutcome, Server, SCWS_ADMIN_TAR};
 use crate::net::ip::PHONE_ADDRESS_POOL;
-use crate::sim::{Instant, Message};
+use crate::sim::{Instant, Message, NodeId};
 use crate::wire::ipv4::address_text;
 use crate::wire::ota::PorStatus;
 use serde::{Deserialize, Serialize};
@@ -98,12 +98,19 @@ impl Step {
     }
 }
 
-/// A campaign: its name and its steps.
+/// A campaign: its name, its steps, and how often it may reconnect and start again from
+/// its last [`Step::Connect`] when the connection is lost (a reset, a timeout, the card
+/// closing before it answered), [`RETRY_DELAY_MICROS`] later each time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Campaign {
     pub name: String,
     pub steps: Vec<Step>,
+    #[serde(default)]
+    pub retries: u8,
 }
+
+/// How long a campaign waits before reconnecting after a lost connection.
+pub const RETRY_DELAY_MICROS: u64 = 2_000_000;
 
 /// Where a campaign is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,6 +139,8 @@ enum Waiting {
     Response { statuses: &'static [u16] },
     /// The card to close its side.
     Closed(u32),
+    /// The time to reconnect.
+    Until(Instant),
 }
 
 /// A campaign being run by the server.
@@ -146,6 +155,8 @@ pub struct CampaignRun {
     session: Option<u32>,
     /// Bytes of the session's input already read as responses.
     consumed: usize,
+    /// Reconnections left.
+    retries_left: u8,
 }
 
 impl CampaignRun {
@@ -173,6 +184,7 @@ impl CampaignRun {
 
     pub fn new(campaign: Campaign) -> CampaignRun {
         CampaignRun {
+            retries_left: campaign.retries,
             campaign: Arc::new(campaign),
             state: CampaignState::Running { step: 0 },
             journal: Vec::new(),
@@ -243,7 +255,7 @@ impl Server {
                 }
                 return out;
             };
-            match self.check_step(current) {
+            match self.check_step(now, current) {
                 Progress::Start => out.extend(self.start_step(now, current)),
                 Progress::Wait => return out,
                 Progress::Done(words) => {
@@ -257,7 +269,25 @@ impl Server {
                         run.waiting = Waiting::Start;
                     }
                 }
-                Progress::Failed(why) => {
+                Progress::Lost(why) if run_can_retry(&self.campaign, step) => {
+                    let at = now.plus_micros(RETRY_DELAY_MICROS);
+                    if let Some(run) = &mut self.campaign {
+                        run.retries_left -= 1;
+                        let again = last_connect(&run.campaign.steps, step).unwrap_or(0);
+                        run.journal.push(format!(
+                            "{}: {why}; reconnecting in {} s (retries left: {}) — {}",
+                            current.summary(),
+                            RETRY_DELAY_MICROS / 1_000_000,
+                            run.retries_left,
+                            current.patent_step()
+                        ));
+                        run.state = CampaignState::Running { step: again };
+                        run.waiting = Waiting::Until(at);
+                    }
+                    out.push(Message::timer(NodeId::Server, at));
+                    return out;
+                }
+                Progress::Failed(why) | Progress::Lost(why) => {
                     if let Some(run) = &mut self.campaign {
                         run.journal.push(format!(
                             "{}: {why} — {}",
@@ -366,13 +396,15 @@ impl Server {
         }
     }
 
-    /// How the step under way stands.
-    fn check_step(&mut self, step: &Step) -> Progress {
+    /// How the step under way stands at `now`.
+    fn check_step(&mut self, now: Instant, step: &Step) -> Progress {
         let Some(run) = &self.campaign else {
             return Progress::Wait;
         };
         match &run.waiting {
             Waiting::Start => Progress::Start,
+            Waiting::Until(at) if now >= *at => Progress::Start,
+            Waiting::Until(_) => Progress::Wait,
             Waiting::Closed(u32::MAX) => Progress::Done("sent".into()),
             Waiting::Por(id) => {
                 let outcome = self
@@ -395,12 +427,12 @@ impl Server {
             }
             Waiting::Open(id) => match self.sessions.session(*id).map(|s| &s.state) {
                 Some(SessionState::Open) => Progress::Done("connected".into()),
-                Some(SessionState::Failed(why)) => Progress::Failed(why.clone()),
+                Some(SessionState::Failed(why)) => Progress::Lost(why.clone()),
                 _ => Progress::Wait,
             },
             Waiting::Closed(id) => match self.sessions.session(*id).map(|s| &s.state) {
                 Some(SessionState::Finished) => Progress::Done("closed".into()),
-                Some(SessionState::Failed(why)) => Progress::Failed(why.clone()),
+                Some(SessionState::Failed(why)) => Progress::Lost(why.clone()),
                 _ => Progress::Wait,
             },
             Waiting::Response { statuses } => {
@@ -416,9 +448,9 @@ impl Server {
                     response(session.received.get(run.consumed..).unwrap_or_default())
                 else {
                     return match state {
-                        SessionState::Failed(why) => Progress::Failed(why),
+                        SessionState::Failed(why) => Progress::Lost(why),
                         SessionState::Finished => {
-                            Progress::Failed("the card closed before answering".into())
+                            Progress::Lost("the card closed before answering".into())
                         }
                         _ => Progress::Wait,
                     };
@@ -451,6 +483,22 @@ enum Progress {
     Wait,
     Done(String),
     Failed(String),
+    /// The connection was lost: a retry may reconnect.
+    Lost(String),
+}
+
+/// Whether the campaign may reconnect: retries left and a [`Step::Connect`] at or before
+/// `step`.
+fn run_can_retry(run: &Option<CampaignRun>, step: usize) -> bool {
+    run.as_ref()
+        .is_some_and(|r| r.retries_left > 0 && last_connect(&r.campaign.steps, step).is_some())
+}
+
+/// The index of the last [`Step::Connect`] at or before `step`.
+fn last_connect(steps: &[Step], step: usize) -> Option<usize> {
+    steps[..=step.min(steps.len().saturating_sub(1))]
+        .iter()
+        .rposition(|s| matches!(s, Step::Connect { .. }))
 }
 
 #[cfg(test)]
@@ -480,6 +528,7 @@ mod tests {
         let mut run = CampaignRun::new(Campaign {
             name: "c".into(),
             steps: vec![Step::Close, Step::Delete { path: "/x".into() }],
+            retries: 0,
         });
         assert_eq!(run.progress(), "step 1 of 2: close the connection");
         run.state = CampaignState::Failed {

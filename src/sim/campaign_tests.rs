@@ -11,6 +11,7 @@ fn run(seed: u64, steps: Vec<Step>) -> Timeline {
     timeline.act(Action::ServerCampaign(Campaign {
         name: "test".into(),
         steps,
+        retries: 0,
     }));
     timeline.run(STEP_LIMIT);
     assert!(timeline.head().is_quiescent());

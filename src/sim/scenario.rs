@@ -65,16 +65,22 @@ pub enum Scenario {
     /// close; then reconfigure by SMS (the gateway to TLS with certificates on 4116, the
     /// card to listen there) and read the page again over TLS.
     Patent,
+    /// The patent flow pushing a 64 KiB `/manual.html`, with the backbone cut after the
+    /// card has taken 40 RECEIVE DATA of it: the card hears link dropped and keeps the old
+    /// manual, the server's campaign reconnects and pushes it again, and the new manual
+    /// arrives whole.
+    LinkDrop,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::PowerOn,
         Scenario::Ota,
         Scenario::ScwsStart,
         Scenario::ScwsGet,
         Scenario::UsbUicc,
         Scenario::Patent,
+        Scenario::LinkDrop,
     ];
 
     /// The name on the command line.
@@ -86,6 +92,7 @@ impl Scenario {
             Scenario::ScwsGet => "scws-get",
             Scenario::UsbUicc => "usb-uicc",
             Scenario::Patent => "patent",
+            Scenario::LinkDrop => "link-drop",
         }
     }
 
@@ -166,7 +173,35 @@ impl Scenario {
         Campaign {
             name: "patent".to_string(),
             steps,
+            retries: 3,
         }
+    }
+
+    /// The content [`Scenario::LinkDrop`] pushes: a 64 KiB manual.
+    pub fn link_drop_content() -> Vec<Upload> {
+        let line = "The operator's manual, updated over BIP through the phone's access gateway.\n";
+        let body: Vec<u8> = line.bytes().cycle().take(64 * 1024).collect();
+        vec![Upload {
+            path: "/manual.html".to_string(),
+            content_type: "text/plain; charset=utf-8".to_string(),
+            body,
+        }]
+    }
+
+    /// [`Scenario::LinkDrop`]: the patent flow with its 64 KiB push, the backbone cut
+    /// after the 40th RECEIVE DATA.
+    pub fn record_link_drop(seed: u64) -> Timeline {
+        let mut timeline = Scenario::start_patent(seed, &Scenario::link_drop_content());
+        let mut receive_data = 0;
+        while let Some(event) = timeline.advance() {
+            receive_data += usize::from(event.title.starts_with("RECEIVE DATA"));
+            if receive_data == 40 {
+                break;
+            }
+        }
+        timeline.act(Action::CutLink(crate::net::ip::Link::Backbone));
+        timeline.run(PATENT_STEP_LIMIT);
+        timeline
     }
 
     /// [`Scenario::Patent`] pushing `content` instead of the default page.
@@ -219,6 +254,25 @@ impl Scenario {
                 None => Err("no OTA was sent".to_string()),
             },
             Scenario::ScwsGet | Scenario::UsbUicc => session_read(world),
+            Scenario::LinkDrop => {
+                let manual = &Scenario::link_drop_content()[0];
+                let arrived = world
+                    .card()
+                    .scws_resource(&manual.path)
+                    .is_some_and(|r| r.body == manual.body);
+                match world.server().campaign() {
+                    Some(run) if run.state == CampaignState::Done && arrived => Ok(format!(
+                        "the manual arrived whole after {} reconnection(s); campaign {}",
+                        run.journal
+                            .iter()
+                            .filter(|l| l.contains("reconnecting"))
+                            .count(),
+                        run.progress()
+                    )),
+                    Some(run) => Err(format!("campaign {}", run.progress())),
+                    None => Err("no campaign ran".to_string()),
+                }
+            }
             Scenario::Patent => match world.server().campaign() {
                 Some(run) if run.state == CampaignState::Done => {
                     Ok(format!("campaign {}", run.progress()))
@@ -251,8 +305,10 @@ impl Scenario {
     /// Records the scenario with the PRNG seeded from `seed`, until the world is
     /// quiescent.
     pub fn record(self, seed: u64) -> Timeline {
-        if self == Scenario::Patent {
-            return Scenario::record_patent(seed, &Scenario::patent_content());
+        match self {
+            Scenario::Patent => return Scenario::record_patent(seed, &Scenario::patent_content()),
+            Scenario::LinkDrop => return Scenario::record_link_drop(seed),
+            _ => {}
         }
         let mut timeline = Timeline::new(self.world(seed));
         timeline.run(STEP_LIMIT);
@@ -262,7 +318,7 @@ impl Scenario {
             Scenario::ScwsStart => vec![Scenario::scws_start_request()],
             Scenario::ScwsGet => vec![Scenario::scws_start_request(), Scenario::index_request()],
             Scenario::UsbUicc => vec![Scenario::index_request()],
-            Scenario::Patent => vec![],
+            Scenario::Patent | Scenario::LinkDrop => vec![],
         };
         for request in requests {
             timeline.act(request);

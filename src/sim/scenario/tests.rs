@@ -482,3 +482,41 @@ fn a_megabyte_pushed_through_the_patent_flow_arrives_byte_for_byte() {
         body
     );
 }
+
+#[test]
+fn link_drop_reconnects_and_the_manual_arrives_whole() {
+    use crate::server::campaign::CampaignState;
+    let timeline = Scenario::LinkDrop.record(1);
+    let world = timeline.head();
+    assert!(world.is_quiescent(), "{} events", timeline.log().len());
+    let run = world.server().campaign().unwrap();
+    assert_eq!(run.state, CampaignState::Done, "{:#?}", run.journal);
+    let reconnections: Vec<&String> = run
+        .journal
+        .iter()
+        .filter(|line| line.contains("reconnecting"))
+        .collect();
+    // The PUT lost its connection; reconnecting may meet the channel still draining the
+    // dropped link's bytes into the card (refused), then succeeds.
+    assert!(!reconnections.is_empty(), "{:#?}", run.journal);
+    assert!(
+        reconnections[0].starts_with("PUT /manual.html"),
+        "{}",
+        reconnections[0]
+    );
+    assert!(run
+        .journal
+        .iter()
+        .any(|l| l.starts_with("PUT /manual.html (65536 bytes): answered")));
+    let manual = &Scenario::link_drop_content()[0];
+    assert_eq!(
+        world.card().scws_resource("/manual.html").unwrap().body,
+        manual.body
+    );
+    // The card heard the link drop.
+    assert!(timeline
+        .log()
+        .iter()
+        .any(|e| e.title == "ENVELOPE" && e.bytes.ends_with(&[0xB8, 0x02, 0x01, 0x05])));
+    assert!(Scenario::LinkDrop.check(world).is_ok());
+}
