@@ -902,5 +902,19 @@ fn run_link_drop_reports_the_reconnection_and_succeeds() {
     let text = stdout(&output);
     assert!(text.contains("user → network action   Cut link"), "{text}");
     let last = text.lines().last().unwrap();
-    assert!(last.contains("link-drop: the manual arrived whole after"), "{last}");
+    assert!(
+        last.contains("link-drop: the manual arrived whole after"),
+        "{last}"
+    );
+}
+
+#[test]
+fn run_attack_says_every_attack_was_refused() {
+    let output = bipscope(&["run", "--scenario", "attack"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let last = stdout(&output).lines().last().unwrap().to_string();
+    assert!(
+        last.contains("attack: rogue server refused; replay answered PoR 02"),
+        "{last}"
+    );
 }

@@ -147,6 +147,17 @@ pub struct OtaMessage {
     pub outcome: Option<OtaOutcome>,
 }
 
+/// How an attacker tampers with an OTA message ([`crate::sim::Action::ServerAttackOta`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tampering {
+    /// Not at all: the server's own message.
+    None,
+    /// Sent again as it was.
+    Replay,
+    /// Its last byte flipped.
+    Flip,
+}
+
 /// The server node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Server {
@@ -301,7 +312,6 @@ impl Server {
         Ok(keys)
     }
 
-    /// Secures `request` and builds its SMS-SUBMITs; moves the TAR's counter on.
     /// The configuration message of patent step S600 for the phone's gateway: an
     /// SMS-SUBMIT to the card's number with 16-bit application port addressing to
     /// [`GATEWAY_SMS_PORT`] (TS 23.040 §9.2.3.24.4, IEI `05`; both ports the same), 8-bit
@@ -336,13 +346,45 @@ impl Server {
         )])
     }
 
+    /// Secures `request` and builds its SMS-SUBMITs; moves the TAR's counter on.
     fn send(&mut self, request: &OtaRequest) -> Result<Vec<Message>, String> {
-        let keys = self.keys_for(request)?;
         let last = self.card.counters.get(&request.tar).copied().unwrap_or(0);
         if last >= COUNTER_MAX {
             return Err(format!("the counter of TAR {} is exhausted", request.tar));
         }
-        let counter = last + 1;
+        self.send_with(request, last + 1, Tampering::None)
+    }
+
+    /// What an attacker does with OTA message `id`: send it again as it was (`Replay`:
+    /// the same counter, so the same bytes), or a new one whose last byte is flipped
+    /// (`Flip`, in the checksum or the ciphertext).
+    fn attack(&mut self, id: u64, tampering: Tampering) -> Result<Vec<Message>, String> {
+        let Some(message) = self.sent.iter().find(|m| m.id == id).cloned() else {
+            return Err(format!("no OTA message {id} to attack with"));
+        };
+        let counter = match tampering {
+            Tampering::Replay => message.counter,
+            _ => {
+                self.card
+                    .counters
+                    .get(&message.request.tar)
+                    .copied()
+                    .unwrap_or(0)
+                    + 1
+            }
+        };
+        self.send_with(&message.request, counter, tampering)
+    }
+
+    /// Secures `request` with `counter`, tampered with as said, and builds its
+    /// SMS-SUBMITs; the TAR's counter moves on to `counter` if it is higher.
+    fn send_with(
+        &mut self,
+        request: &OtaRequest,
+        counter: u64,
+        tampering: Tampering,
+    ) -> Result<Vec<Message>, String> {
+        let keys = self.keys_for(request)?;
         let params = CommandParams {
             spi: request.spi,
             kic: request.kic,
@@ -351,7 +393,13 @@ impl Server {
             counter,
             cc_len: None,
         };
-        let packet = secure_command(&params, &keys, &request.data).map_err(|e| e.to_string())?;
+        let mut packet =
+            secure_command(&params, &keys, &request.data).map_err(|e| e.to_string())?;
+        if tampering == Tampering::Flip {
+            if let Some(last) = packet.last_mut() {
+                *last ^= 0x01;
+            }
+        }
         let reference = ConcatReference::Eight(self.next_concatenation_reference);
         let user_data = command_packet_user_data(&packet, reference).map_err(|e| e.to_string())?;
         let destination = Address::from_text(&self.card.number).map_err(|e| e.to_string())?;
@@ -382,7 +430,8 @@ impl Server {
         if references.len() > 1 {
             self.next_concatenation_reference = self.next_concatenation_reference.wrapping_add(1);
         }
-        self.card.counters.insert(request.tar, counter);
+        let stored = self.card.counters.entry(request.tar).or_insert(0);
+        *stored = (*stored).max(counter);
         self.sent.push(OtaMessage {
             id: self.sent.len() as u64 + 1,
             request: request.clone(),
@@ -526,6 +575,18 @@ impl Server {
                 self.sessions.connect(now, request.clone())
             }
             Payload::Action(Action::ServerClose(id)) => self.sessions.close(now, *id),
+            Payload::Action(Action::ServerAttackOta { id, tampering }) => {
+                match self.attack(*id, *tampering) {
+                    Ok(messages) => {
+                        self.last_error = None;
+                        messages
+                    }
+                    Err(error) => {
+                        self.last_error = Some(error);
+                        Vec::new()
+                    }
+                }
+            }
             Payload::Action(Action::ServerConfigureGateway(settings)) => {
                 match self.configure_gateway(settings) {
                     Ok(messages) => {

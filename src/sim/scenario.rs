@@ -5,7 +5,7 @@ use super::{Action, Timeline, World};
 use crate::card::{Card, Profile};
 use crate::server::campaign::{Campaign, CampaignState, Step};
 use crate::server::session::{ConnectRequest, SessionState};
-use crate::server::{OtaMessage, OtaOutcome};
+use crate::server::{OtaMessage, OtaOutcome, Tampering};
 use crate::server::{Server, RFM_TAR, SCWS_ADMIN_TAR, SCWS_START, SELECT_MF};
 use crate::wire::ota::PorStatus;
 
@@ -70,10 +70,15 @@ pub enum Scenario {
     /// manual, the server's campaign reconnects and pushes it again, and the new manual
     /// arrives whole.
     LinkDrop,
+    /// The SCWS start, then three attacks, all refused with nothing changed: a rogue
+    /// server connects (the gateway's allow-list resets it), the start SMS is replayed
+    /// (its counter is no longer higher: PoR `02`), and a start SMS with a byte flipped
+    /// arrives (its checksum fails: nothing executed).
+    Attack,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::PowerOn,
         Scenario::Ota,
         Scenario::ScwsStart,
@@ -81,6 +86,7 @@ impl Scenario {
         Scenario::UsbUicc,
         Scenario::Patent,
         Scenario::LinkDrop,
+        Scenario::Attack,
     ];
 
     /// The name on the command line.
@@ -93,6 +99,7 @@ impl Scenario {
             Scenario::UsbUicc => "usb-uicc",
             Scenario::Patent => "patent",
             Scenario::LinkDrop => "link-drop",
+            Scenario::Attack => "attack",
         }
     }
 
@@ -254,6 +261,37 @@ impl Scenario {
                 None => Err("no OTA was sent".to_string()),
             },
             Scenario::ScwsGet | Scenario::UsbUicc => session_read(world),
+            Scenario::Attack => {
+                let refused = match world.server().sessions().sessions().first() {
+                    Some(session) => {
+                        matches!(session.state, SessionState::Failed(_))
+                            && session.received.is_empty()
+                    }
+                    None => false,
+                };
+                let outcomes: Vec<String> = world
+                    .server()
+                    .sent()
+                    .iter()
+                    .skip(1)
+                    .map(|m| match &m.outcome {
+                        Some(OtaOutcome::Por(por)) => format!("PoR {:02X}", por.status.byte()),
+                        other => format!("{other:?}"),
+                    })
+                    .collect();
+                let untouched = world.card().scws_resource("/index.html").is_some()
+                    && world.phone().gateway().channels().count() == 1;
+                if refused && untouched && outcomes.len() == 2 && outcomes[0] == "PoR 02" {
+                    Ok(format!(
+                        "rogue server refused; replay answered {}; flipped byte answered {}; nothing changed",
+                        outcomes[0], outcomes[1]
+                    ))
+                } else {
+                    Err(format!(
+                        "rogue refused: {refused}; OTA outcomes {outcomes:?}; card untouched: {untouched}"
+                    ))
+                }
+            }
             Scenario::LinkDrop => {
                 let manual = &Scenario::link_drop_content()[0];
                 let arrived = world
@@ -318,6 +356,23 @@ impl Scenario {
             Scenario::ScwsStart => vec![Scenario::scws_start_request()],
             Scenario::ScwsGet => vec![Scenario::scws_start_request(), Scenario::index_request()],
             Scenario::UsbUicc => vec![Scenario::index_request()],
+            Scenario::Attack => vec![
+                Scenario::scws_start_request(),
+                Action::ServerConnect(ConnectRequest {
+                    server: "rogue".to_string(),
+                    port: 3516,
+                    send: b"DELETE /index.html HTTP/1.1\r\nHost: 192.0.2.10\r\n\r\n".to_vec(),
+                    secure: false,
+                }),
+                Action::ServerAttackOta {
+                    id: 1,
+                    tampering: Tampering::Replay,
+                },
+                Action::ServerAttackOta {
+                    id: 1,
+                    tampering: Tampering::Flip,
+                },
+            ],
             Scenario::Patent | Scenario::LinkDrop => vec![],
         };
         for request in requests {

@@ -7,7 +7,7 @@ use crate::net::Network;
 use crate::phone::Phone;
 use crate::server::campaign::Campaign;
 use crate::server::session::ConnectRequest;
-use crate::server::{OtaRequest, Server};
+use crate::server::{OtaRequest, Server, Tampering};
 use rand_core::{RngCore, SeedableRng};
 use rand_pcg::Pcg32;
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,9 @@ pub enum Action {
     ServerClose(u32),
     /// Have the server run this campaign (patent steps S200–S600).
     ServerCampaign(Campaign),
+    /// Play an attacker with the server's OTA message `id`: replay it, or send it with a
+    /// byte flipped.
+    ServerAttackOta { id: u64, tampering: Tampering },
     /// Have the server reconfigure the phone's gateway by SMS (patent step S600): the
     /// settings in the SCWS administration format (`80` port, `82` secure, `84`
     /// verification).
@@ -55,6 +58,7 @@ impl Action {
             Action::ServerConnect(_) => "Server connects",
             Action::ServerClose(_) => "Server closes",
             Action::ServerCampaign(_) => "Run campaign",
+            Action::ServerAttackOta { .. } => "Attack with an OTA",
             Action::ServerConfigureGateway(_) => "Configure gateway",
             Action::SetFaults { .. } => "Set link faults",
             Action::CutLink(_) => "Cut link",
@@ -70,6 +74,7 @@ impl Action {
             | Action::ServerConnect(_)
             | Action::ServerClose(_)
             | Action::ServerCampaign(_)
+            | Action::ServerAttackOta { .. }
             | Action::ServerConfigureGateway(_) => NodeId::Server,
             Action::SetFaults { .. } | Action::CutLink(_) => NodeId::Network,
         }

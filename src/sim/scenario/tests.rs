@@ -520,3 +520,30 @@ fn link_drop_reconnects_and_the_manual_arrives_whole() {
         .any(|e| e.title == "ENVELOPE" && e.bytes.ends_with(&[0xB8, 0x02, 0x01, 0x05])));
     assert!(Scenario::LinkDrop.check(world).is_ok());
 }
+
+#[test]
+fn attack_is_refused_at_every_turn_and_changes_nothing() {
+    let timeline = Scenario::Attack.record(1);
+    let world = timeline.head();
+    let words = Scenario::Attack
+        .check(world)
+        .expect("the attack scenario's checks");
+    assert!(words.contains("replay answered PoR 02"), "{words}");
+    assert!(words.contains("flipped byte answered PoR 01"), "{words}");
+    // One OPEN CHANNEL only: the replayed start was not executed again.
+    let opens = timeline
+        .log()
+        .iter()
+        .filter(|e| e.title.starts_with("OPEN CHANNEL"))
+        .count();
+    assert_eq!(opens, 1);
+    // The rogue's DELETE never reached the card.
+    assert!(!timeline
+        .log()
+        .iter()
+        .any(|e| e.to == NodeId::Card && e.bytes.windows(6).any(|w| w == b"DELETE")));
+    assert_eq!(
+        world.card().scws_resource("/index.html"),
+        crate::card::Card::new().scws_resource("/index.html")
+    );
+}
