@@ -918,3 +918,11 @@ fn run_attack_says_every_attack_was_refused() {
         "{last}"
     );
 }
+
+#[test]
+fn run_multi_server_has_both_servers_update_the_card() {
+    let output = bipscope(&["run", "--scenario", "multi-server"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let last = stdout(&output).lines().last().unwrap().to_string();
+    assert!(last.contains("both updated the card"), "{last}");
+}

@@ -23,6 +23,12 @@ const PATENT_PAGE: &str =
 <p>This page was replaced by the operator's remote administration server through the phone's \
 access gateway (patent steps S200\u{2013}S600).</p></body></html>\n";
 
+/// What the two servers of [`Scenario::MultiServer`] store.
+const MULTI_SERVER_PAGES: [&str; 2] = [
+    "<!doctype html><title>Updated by ras-1</title><p>Pushed in clear on 3516.</p>\n",
+    "Updated by ras-2 over TLS on 4116.\n",
+];
+
 /// A resource the patent campaign pushes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Upload {
@@ -75,10 +81,14 @@ pub enum Scenario {
     /// (its counter is no longer higher: PoR `02`), and a start SMS with a byte flipped
     /// arrives (its checksum fails: nothing executed).
     Attack,
+    /// Two servers update the card at once over two channels (the patent's claim 7):
+    /// the SCWS listens on 3516 and on 4116, ras-1 PUTs `/index.html` in clear on 3516
+    /// while ras-2 PUTs `/readme.txt` over TLS on 4116.
+    MultiServer,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::PowerOn,
         Scenario::Ota,
         Scenario::ScwsStart,
@@ -87,6 +97,7 @@ impl Scenario {
         Scenario::Patent,
         Scenario::LinkDrop,
         Scenario::Attack,
+        Scenario::MultiServer,
     ];
 
     /// The name on the command line.
@@ -100,6 +111,7 @@ impl Scenario {
             Scenario::Patent => "patent",
             Scenario::LinkDrop => "link-drop",
             Scenario::Attack => "attack",
+            Scenario::MultiServer => "multi-server",
         }
     }
 
@@ -261,6 +273,26 @@ impl Scenario {
                 None => Err("no OTA was sent".to_string()),
             },
             Scenario::ScwsGet | Scenario::UsbUicc => session_read(world),
+            Scenario::MultiServer => {
+                let updated = [("/index.html", 0), ("/readme.txt", 1)]
+                    .iter()
+                    .all(|(path, i)| {
+                        world
+                            .card()
+                            .scws_resource(path)
+                            .is_some_and(|r| r.body == MULTI_SERVER_PAGES[*i].as_bytes())
+                    });
+                let sessions = world.server().sessions().sessions();
+                let answered = sessions.len() == 2
+                    && sessions.iter().all(|s| {
+                        s.state == SessionState::Finished && s.received.starts_with(b"HTTP/1.1 20")
+                    });
+                if updated && answered {
+                    Ok("ras-1 (3516) and ras-2 (4116, TLS) both updated the card".to_string())
+                } else {
+                    Err(format!("updated: {updated}; both answered: {answered}"))
+                }
+            }
             Scenario::Attack => {
                 let refused = match world.server().sessions().sessions().first() {
                     Some(session) => {
@@ -356,6 +388,43 @@ impl Scenario {
             Scenario::ScwsStart => vec![Scenario::scws_start_request()],
             Scenario::ScwsGet => vec![Scenario::scws_start_request(), Scenario::index_request()],
             Scenario::UsbUicc => vec![Scenario::index_request()],
+            Scenario::MultiServer => {
+                let put = |server: &str, port, secure, path: &str, body: &str| {
+                    let mut send = format!(
+                        "PUT {path} HTTP/1.1\r\nHost: 192.0.2.10:{port}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    send.extend_from_slice(body.as_bytes());
+                    Action::ServerConnect(ConnectRequest {
+                        server: server.to_string(),
+                        port,
+                        send,
+                        secure,
+                    })
+                };
+                vec![
+                    Scenario::scws_start_request(),
+                    Action::ServerSendOta(
+                        Server::new()
+                            .request(SCWS_ADMIN_TAR, vec![0xA0, 0x04, 0x80, 0x02, 0x10, 0x14]),
+                    ),
+                    put(
+                        "ras-1.operator.example",
+                        3516,
+                        false,
+                        "/index.html",
+                        MULTI_SERVER_PAGES[0],
+                    ),
+                    put(
+                        "ras-2.operator.example",
+                        4116,
+                        true,
+                        "/readme.txt",
+                        MULTI_SERVER_PAGES[1],
+                    ),
+                ]
+            }
             Scenario::Attack => vec![
                 Scenario::scws_start_request(),
                 Action::ServerConnect(ConnectRequest {
@@ -375,10 +444,18 @@ impl Scenario {
             ],
             Scenario::Patent | Scenario::LinkDrop => vec![],
         };
-        for request in requests {
-            timeline.act(request);
+        // Each request runs to its end before the next, except the two servers of
+        // multi-server, which start at the same instant.
+        let together = if self == Scenario::MultiServer { 2 } else { 1 };
+        let (each, last) = requests.split_at(requests.len().saturating_sub(together));
+        for request in each {
+            timeline.act(request.clone());
             timeline.run(STEP_LIMIT);
         }
+        for request in last {
+            timeline.act(request.clone());
+        }
+        timeline.run(STEP_LIMIT);
         timeline
     }
 }

@@ -30,6 +30,9 @@ pub fn scenario_label(scenario: Scenario) -> &'static str {
         Scenario::Patent => {
             "patent: S200–S600 — wake by SMS, connect, replace the page, reconfigure to TLS, read it again"
         }
+        Scenario::MultiServer => {
+            "multi-server: two servers update the card at once over two channels, one over TLS"
+        }
         Scenario::Attack => {
             "attack: a rogue server, a replayed OTA SMS, a flipped byte: all refused, nothing changed"
         }

@@ -547,3 +547,25 @@ fn attack_is_refused_at_every_turn_and_changes_nothing() {
         crate::card::Card::new().scws_resource("/index.html")
     );
 }
+
+#[test]
+fn multi_server_updates_the_card_over_two_channels_at_once() {
+    let timeline = Scenario::MultiServer.record(1);
+    let world = timeline.head();
+    let words = Scenario::MultiServer
+        .check(world)
+        .expect("both servers updated the card");
+    assert!(words.contains("both updated"), "{words}");
+    // Both connections were up together: each SYN-ACK came before either FIN.
+    let log = timeline.log();
+    let first = |needle: &str| {
+        log.iter()
+            .position(|e| e.title.starts_with("TCP ") && e.title.contains(needle))
+            .unwrap_or(usize::MAX)
+    };
+    let handshakes = first("3516 → 49152 [SYN, ACK]").max(first("4116 → 49152 [SYN, ACK]"));
+    assert!(
+        handshakes < first("[FIN"),
+        "the two sessions did not overlap"
+    );
+}
