@@ -85,6 +85,7 @@
 
 use super::profile::MAX_TEXT;
 use super::scws::{Refused, ScwsResource, Stored};
+use crate::wire::http::{content_length, header_values};
 use std::sync::Arc;
 
 /// The longest request head the responder buffers; a longer one is answered 400. Also
@@ -369,17 +370,11 @@ impl<'a> Head<'a> {
         let method = request.method.ok_or(Status::BAD_REQUEST)?;
         let target = request.path.ok_or(Status::BAD_REQUEST)?;
         let version = request.version.ok_or(Status::BAD_REQUEST)?;
-        let values = |name: &'static str| {
-            request
-                .headers
-                .iter()
-                .filter(move |h| h.name.eq_ignore_ascii_case(name))
-                .map(|h| h.value)
-        };
+        let values = |name: &'static str| header_values(request.headers, name);
         if version == 1 && values("host").count() != 1 {
             return Err(Status::BAD_REQUEST);
         }
-        let length = content_length(values("content-length"))?;
+        let length = content_length(values("content-length")).map_err(|_| Status::BAD_REQUEST)?;
         let codings: Vec<&[u8]> = values("transfer-encoding")
             .flat_map(|v| v.split(|b| *b == b','))
             .map(<[u8]>::trim_ascii)
@@ -606,27 +601,6 @@ impl Response {
     }
 }
 
-/// The value of `Content-Length` (RFC 9112 §6.3): none, or one decimal number
-/// (repeated identical values are one); anything else is a bad request.
-fn content_length<'a>(values: impl Iterator<Item = &'a [u8]>) -> Result<Option<usize>, Status> {
-    let mut length = None;
-    for value in values {
-        let text = std::str::from_utf8(value).map_err(|_| Status::BAD_REQUEST)?;
-        for item in text.split(',') {
-            let item = item.trim();
-            if item.is_empty() || !item.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(Status::BAD_REQUEST);
-            }
-            let n: usize = item.parse().map_err(|_| Status::BAD_REQUEST)?;
-            if length.is_some_and(|l| l != n) {
-                return Err(Status::BAD_REQUEST);
-            }
-            length = Some(n);
-        }
-    }
-    Ok(length)
-}
-
 /// The path of a request target (RFC 9112 §3.2): origin-form `/path?query` or
 /// absolute-form `http://host/path?query`; `None` for the other forms.
 fn origin_path(target: &str) -> Option<&str> {
@@ -723,15 +697,11 @@ impl AdminClient {
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
             let mut response = httparse::Response::new(&mut headers);
             let parsed = match response.parse(&self.buffer) {
-                Ok(httparse::Status::Complete(len)) => content_length(
-                    response
-                        .headers
-                        .iter()
-                        .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
-                        .map(|h| h.value),
-                )
-                .ok()
-                .map(|body| (len, response.code.unwrap_or(0), body.unwrap_or(0))),
+                Ok(httparse::Status::Complete(len)) => {
+                    content_length(header_values(response.headers, "content-length"))
+                        .ok()
+                        .map(|body| (len, response.code.unwrap_or(0), body.unwrap_or(0)))
+                }
                 Ok(httparse::Status::Partial) if self.buffer.len() <= MAX_HEAD => {
                     return Output::default()
                 }

@@ -42,6 +42,7 @@ use super::gateway::NetIndication;
 use super::link::LOCAL_PEER;
 use super::Phone;
 use crate::sim::{Instant, Message};
+use crate::wire::http::{content_length, header_values};
 use std::collections::VecDeque;
 
 /// The port the browser asks for: IANA's port for the SCWS over HTTP.
@@ -107,10 +108,14 @@ impl Response {
             return Err("the response uses a transfer coding the browser does not read".into());
         }
         let mut body = raw[head..].to_vec();
-        if let Some(length) = header("Content-Length") {
-            let length: usize = length
-                .parse()
-                .map_err(|_| format!("the Content-Length {length:?} is not a number"))?;
+        let length =
+            content_length(header_values(response.headers, "content-length")).map_err(|_| {
+                format!(
+                    "the Content-Length {:?} is not a number",
+                    header("Content-Length").unwrap_or_default()
+                )
+            })?;
+        if let Some(length) = length {
             if body.len() < length {
                 return Err(format!(
                     "the card closed after {} of {length} byte(s) of body",

@@ -13,6 +13,7 @@ use super::session::SessionState;
 use super::{OtaOutcome, Server, SCWS_ADMIN_TAR};
 use crate::net::ip::PHONE_ADDRESS_POOL;
 use crate::sim::{Instant, Message, NodeId};
+use crate::wire::http::message_len;
 use crate::wire::ipv4::address_text;
 use crate::wire::ota::PorStatus;
 use serde::{Deserialize, Serialize};
@@ -203,20 +204,8 @@ fn response(bytes: &[u8]) -> Option<(u16, Vec<u8>, usize)> {
     let httparse::Status::Complete(head) = parsed.parse(bytes).ok()? else {
         return None;
     };
-    let length = parsed
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-        .and_then(|h| {
-            std::str::from_utf8(h.value)
-                .ok()?
-                .trim()
-                .parse::<usize>()
-                .ok()
-        })
-        .unwrap_or(0);
-    let body = bytes.get(head..head + length)?;
-    Some((parsed.code?, body.to_vec(), head + length))
+    let length = message_len(bytes, head, parsed.headers)?;
+    Some((parsed.code?, bytes[head..length].to_vec(), length))
 }
 
 /// Whether every result TLV in a PoR's data (`B0 01 ss` …) is `00`.

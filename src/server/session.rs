@@ -22,6 +22,7 @@ use crate::net::tls::{self, ClientSettings, TlsSession};
 use crate::net::{unix_time, PHONE_NUMBER};
 use crate::phone::link::GATEWAY_IDENTITY;
 use crate::sim::{Instant, Message, NodeId, Payload};
+use crate::wire::http::message_len;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -138,19 +139,7 @@ fn complete_request(bytes: &[u8]) -> Option<usize> {
     let httparse::Status::Complete(head) = request.parse(bytes).ok()? else {
         return None;
     };
-    let body = request
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-        .and_then(|h| {
-            std::str::from_utf8(h.value)
-                .ok()?
-                .trim()
-                .parse::<usize>()
-                .ok()
-        })
-        .unwrap_or(0);
-    (bytes.len() >= head + body).then_some(head + body)
+    message_len(bytes, head, request.headers)
 }
 
 /// The key of the server's initial sequence numbers (RFC 6528).

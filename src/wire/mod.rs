@@ -15,6 +15,7 @@ pub mod error;
 pub mod fcp;
 pub mod field;
 pub mod hex;
+pub mod http;
 pub mod ipv4;
 pub mod ota;
 pub mod sms;
