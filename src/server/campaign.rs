@@ -142,6 +142,8 @@ enum Waiting {
     Closed(u32),
     /// The time to reconnect.
     Until(Instant),
+    /// Nothing: the step is done once its message is out.
+    Sent,
 }
 
 /// A campaign being run by the server.
@@ -303,7 +305,7 @@ impl Server {
             }
             Step::ConfigureGateway { settings } => {
                 let out = self.configure_gateway(settings).unwrap_or_default();
-                (Waiting::Start, out)
+                (Waiting::Sent, out)
             }
             Step::Connect {
                 server,
@@ -369,11 +371,7 @@ impl Server {
             }
         };
         if let Some(run) = &mut self.campaign {
-            run.waiting = match (step, waiting) {
-                // The configuration SMS is sent: nothing to wait for.
-                (Step::ConfigureGateway { .. }, _) => Waiting::Closed(u32::MAX),
-                (_, waiting) => waiting,
-            };
+            run.waiting = waiting;
         }
         out
     }
@@ -394,7 +392,7 @@ impl Server {
             Waiting::Start => Progress::Start,
             Waiting::Until(at) if now >= *at => Progress::Start,
             Waiting::Until(_) => Progress::Wait,
-            Waiting::Closed(u32::MAX) => Progress::Done("sent".into()),
+            Waiting::Sent => Progress::Done("sent".into()),
             Waiting::Por(id) => {
                 let outcome = self
                     .sent

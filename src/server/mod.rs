@@ -565,6 +565,21 @@ impl Node for Server {
 }
 
 impl Server {
+    /// The messages of a request that could be sent, or none with the reason kept for
+    /// the status line ([`Server::last_error`]).
+    fn noted(&mut self, sent: Result<Vec<Message>, String>) -> Vec<Message> {
+        match sent {
+            Ok(messages) => {
+                self.last_error = None;
+                messages
+            }
+            Err(error) => {
+                self.last_error = Some(error);
+                Vec::new()
+            }
+        }
+    }
+
     /// What the server does with one message (the campaign moves on after it).
     fn react(&mut self, now: Instant, message: &Message) -> Vec<Message> {
         match &message.payload {
@@ -576,42 +591,20 @@ impl Server {
             }
             Payload::Action(Action::ServerClose(id)) => self.sessions.close(now, *id),
             Payload::Action(Action::ServerAttackOta { id, tampering }) => {
-                match self.attack(*id, *tampering) {
-                    Ok(messages) => {
-                        self.last_error = None;
-                        messages
-                    }
-                    Err(error) => {
-                        self.last_error = Some(error);
-                        Vec::new()
-                    }
-                }
+                let sent = self.attack(*id, *tampering);
+                self.noted(sent)
             }
             Payload::Action(Action::ServerConfigureGateway(settings)) => {
-                match self.configure_gateway(settings) {
-                    Ok(messages) => {
-                        self.last_error = None;
-                        messages
-                    }
-                    Err(error) => {
-                        self.last_error = Some(error);
-                        Vec::new()
-                    }
-                }
+                let sent = self.configure_gateway(settings);
+                self.noted(sent)
             }
             Payload::PushLocated { address, .. } => self.sessions.located(now, *address),
             Payload::Ip(packet) => self.sessions.receive(now, packet),
             Payload::Timer(at) => self.sessions.on_timer(now, *at),
-            Payload::Action(Action::ServerSendOta(request)) => match self.send(request) {
-                Ok(messages) => {
-                    self.last_error = None;
-                    messages
-                }
-                Err(error) => {
-                    self.last_error = Some(error);
-                    Vec::new()
-                }
-            },
+            Payload::Action(Action::ServerSendOta(request)) => {
+                let sent = self.send(request);
+                self.noted(sent)
+            }
             Payload::SmsStatusReport(bytes) => {
                 self.status_report(bytes);
                 Vec::new()
